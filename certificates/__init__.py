@@ -1,0 +1,1 @@
+"""Certificates plugin: frozen PDF certificates, signed credentials, public verification."""

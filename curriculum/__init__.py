@@ -1,0 +1,1 @@
+"""Curriculum plugin: manuals as versioned modules, expert review, editions, translations."""

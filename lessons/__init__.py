@@ -1,0 +1,1 @@
+"""Lessons plugin: teaching sessions, attendance, lesson plans, ToT stages, monitoring visits."""

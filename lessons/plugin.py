@@ -1,0 +1,16 @@
+"""Hook registrations of the lessons plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask
+
+from lms import hookimpl
+
+
+@hookimpl
+def register_blueprints(app: Flask) -> Iterable[Blueprint]:
+    from lessons.views import bp
+
+    return [bp]

@@ -1,0 +1,1 @@
+"""Accounts: users, roles and role grants, log-in, admin user management."""

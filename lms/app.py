@@ -1,0 +1,187 @@
+"""Building the Flask application (``lms.create_app`` calls ``build_app``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from lms.config import LANGUAGES, build_config
+from lms.errors import register_error_handlers
+from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.plugins import LmsState, PluginError, build_plugin_manager, collect_registries
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def build_app(config: Mapping[str, Any] | None = None, *, plugins: Iterable[object] = ()) -> Flask:
+    overrides = dict(config or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(
+        "lms",
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.update(build_config(app.instance_path, overrides))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+
+    pm = build_plugin_manager(
+        disabled=app.config["DISABLED_PLUGINS"],
+        load_entrypoints=app.config["LOAD_ENTRYPOINTS"],
+        extra_plugins=plugins,
+    )
+    app.extensions["lms"] = LmsState(pm=pm, registries=collect_registries(pm))
+    pm.hook.init_app(app=app)
+
+    _import_core_models()
+    _register_blueprints(app)
+    _register_cli(app)
+    register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from lms.jobs import init_celery
+
+    init_celery(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # the log-in page explains itself
+    login_manager.session_protection = "basic"
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from lms.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(identity: str) -> User | None:
+        user_id, _, version = identity.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """WAL and a busy timeout, so concurrent requests wait instead of failing."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the session's, else the browser's, else English."""
+    if current_user and current_user.is_authenticated:
+        if current_user.preferred_language in LANGUAGES:
+            return current_user.preferred_language
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def _import_core_models() -> None:
+    """Make sure every core table is in the metadata (Alembic compares against it)."""
+    import lms.accounts.models
+    import lms.audit.models
+    import lms.cohorts.models
+    import lms.jobs
+    import lms.organisations.models
+    import lms.progress.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.accounts.admin_views import bp as admin_bp
+    from lms.accounts.views import bp as accounts_bp
+    from lms.cohorts.views import bp as cohorts_bp
+    from lms.organisations.views import bp as organisations_bp
+    from lms.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, admin_bp, organisations_bp, cohorts_bp):
+        app.register_blueprint(blueprint)
+    pm = app.extensions["lms"].pm
+    for result in pm.hook.register_blueprints(app=app):
+        for blueprint in result or ():
+            if blueprint.name in app.blueprints:
+                raise PluginError(f"two plugins register the blueprint {blueprint.name!r}")
+            app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from lms.cli import core_commands
+
+    for command in core_commands():
+        app.cli.add_command(command)
+    pm = app.extensions["lms"].pm
+    for result in pm.hook.register_cli_commands():
+        for command in result or ():
+            if command.name in app.cli.commands:
+                raise PluginError(f"two plugins register the command {command.name!r}")
+            app.cli.add_command(command)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from lms.accounts.permissions import can
+    from lms.accounts.roles import EXPERTISE, MEMBER_ROLES, ROLES, SEXES
+
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        ROLES=ROLES,
+        MEMBER_ROLES=MEMBER_ROLES,
+        EXPERTISE=EXPERTISE,
+        SEXES=SEXES,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+        get_locale=get_locale,
+    )
+
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        registries = app.extensions["lms"].registries
+
+        def navigation() -> list[Any]:
+            if not current_user.is_authenticated:
+                return []
+            return [
+                item
+                for item in registries.navigation
+                if item.permission is None or can(current_user, item.permission)
+            ]
+
+        return {"navigation": navigation, "can": lambda p, o=None: can(current_user, p, o)}
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if getattr(g, "_lms_grants", None) is not None and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,1 @@
+"""The audit log: one hash-chained entry for every state change that matters."""

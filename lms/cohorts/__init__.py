@@ -1,0 +1,1 @@
+"""Cohorts: ToT cohorts and madrasa classes, and who is in them."""

@@ -1,0 +1,127 @@
+"""Background jobs: a Celery app, and a ``Job`` row so pages can show progress.
+
+In the embedded default there is no broker: tasks run in-process, at once
+(``task_always_eager``). Set ``LMS_CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``)
+and run ``celery -A lms.jobs worker`` to run them in workers instead; the code is the same.
+
+A long task is started with ``start_job``; it reports with ``report_progress`` and ends
+with ``finish_job`` (or fails, which the task wrapper records). ``/jobs/<id>`` shows it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+from sqlalchemy import JSON, ForeignKey, String, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.extensions import db
+from lms.timeutil import utcnow
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+
+celery = Celery("lms")
+
+
+class Job(db.Model):
+    """A unit of long work and how far it has got."""
+
+    __tablename__ = "lms_job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def percent(self) -> int:
+        if self.status == SUCCEEDED:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {SUCCEEDED, FAILED}
+
+
+def init_celery(app: Flask) -> Celery:
+    """Configure the shared Celery app for this Flask app: eager without a broker."""
+    broker = app.config.get("CELERY_BROKER_URL")
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        result_backend=app.config.get("CELERY_RESULT_BACKEND") or None,
+        task_always_eager=not broker,
+        task_eager_propagates=False,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+    )
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery.Task = FlaskTask
+    app.extensions["celery"] = celery
+    return celery
+
+
+def start_job(name: str, task: Any, *args: Any, created_by_id: int | None = None) -> Job:
+    """Create the job row (committed, so workers see it), then queue ``task(job_id, *args)``."""
+    job = Job(id=str(uuid.uuid4()), name=name, created_by_id=created_by_id)
+    db.session.add(job)
+    db.session.commit()
+    task.delay(job.id, *args)
+    db.session.expire(job)
+    return job
+
+
+def _set(job_id: str, **values: Any) -> None:
+    db.session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
+    db.session.commit()
+
+
+def report_progress(job_id: str, done: int, total: int, message: str = "") -> None:
+    """Record how far a running job has got (committed at once, so pages see it)."""
+    _set(job_id, status=RUNNING, done=done, total=total, message=message)
+
+
+def finish_job(job_id: str, result: dict[str, Any] | None = None, message: str = "") -> None:
+    _set(job_id, status=SUCCEEDED, result=result or {}, message=message)
+
+
+def fail_job(job_id: str, message: str) -> None:
+    db.session.rollback()
+    _set(job_id, status=FAILED, message=message[:500])
+
+
+def job_task(**options: Any) -> Any:
+    """Decorator for job tasks: the first argument is the job id; failures are recorded."""
+
+    def decorator(func: Any) -> Any:
+        def run(job_id: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                _set(job_id, status=RUNNING)
+                return func(job_id, *args, **kwargs)
+            except Exception as error:
+                fail_job(job_id, f"{type(error).__name__}: {error}")
+                raise
+
+        run.__name__ = func.__name__
+        run.__qualname__ = func.__qualname__
+        run.__module__ = func.__module__
+        return celery.task(name=f"{func.__module__}.{func.__name__}", **options)(run)
+
+    return decorator

@@ -1,0 +1,1 @@
+"""Organisations: the regions of Kyrgyzstan and the madrasas in them."""

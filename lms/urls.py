@@ -1,0 +1,22 @@
+"""URL helpers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import url_for
+
+
+def safe_next(target: str | None, default_endpoint: str = "lms.home") -> str:
+    """Follow ``next`` only to a path on this site, never to another host."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for(default_endpoint)

@@ -1,0 +1,1 @@
+"""Quizzes plugin: question banks, GIFT import/export, attempts, item analysis."""
