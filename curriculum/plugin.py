@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from flask import Blueprint, Flask
+import click
+from flask import Blueprint, Flask, render_template
+from flask_babel import lazy_gettext as _l
 
+from curriculum import models
 from lms import hookimpl
-from curriculum import models  # noqa: F401  (tables belong to the one Alembic history)
+from lms.accounts.roles import EDITOR, MONITOR, REVIEWER, TEACHER, TRAINER
+from lms.plugins import DashboardPanel, NavItem, Permission
 
 
 @hookimpl
@@ -15,3 +20,78 @@ def register_blueprints(app: Flask) -> Iterable[Blueprint]:
     from curriculum.views import bp
 
     return [bp]
+
+
+@hookimpl
+def register_permissions() -> Iterable[Permission]:
+    return [
+        Permission(
+            "curriculum.view",
+            _l("Read the manuals"),
+            frozenset({EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR}),
+        ),
+        Permission("curriculum.edit", _l("Create and edit manuals"), frozenset({EDITOR})),
+    ]
+
+
+@hookimpl
+def register_navigation() -> Iterable[NavItem]:
+    return [NavItem("curriculum", _l("Manuals"), "curriculum.index", "curriculum.view", order=10)]
+
+
+def _render_manuals_panel(user: Any) -> str:
+    from curriculum.services import list_manuals
+
+    return render_template("curriculum/panel.html", manuals=list_manuals())
+
+
+@hookimpl
+def register_dashboard_panels() -> Iterable[DashboardPanel]:
+    return [
+        DashboardPanel(
+            "curriculum.manuals", _l("Manuals"), _render_manuals_panel, "curriculum.view", order=20
+        )
+    ]
+
+
+@hookimpl
+def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
+    if isinstance(obj, models.Manual):
+        return [("manual", obj.id)]
+    return None
+
+
+@hookimpl
+def register_cli_commands() -> Iterable[click.Command]:
+    from curriculum.cli import group
+
+    return [group]
+
+
+@hookimpl
+def load_demo_data(users: dict[str, Any]) -> None:
+    from curriculum.services import create_manual
+
+    editor = users.get("editor")
+    for manual in SAMPLE_MANUALS:
+        create_manual(**manual, actor_id=editor.id if editor else None)
+
+
+SAMPLE_MANUALS = [
+    {
+        "slug": "civic-education",
+        "title_en": "Civic Education",
+        "title_ru": "Гражданское образование",
+        "title_ky": "Жарандык билим берүү",
+        "description": "Sample: a manual for madrasa teachers on the constitution and rights, "
+        "the secular state and religion, tolerance, and taking part in local self-government.",
+    },
+    {
+        "slug": "health-basics",
+        "title_en": "Health Basics",
+        "title_ru": "Основы здоровья",
+        "title_ky": "Ден соолуктун негиздери",
+        "description": "Sample: a manual for madrasa teachers on hygiene, nutrition, "
+        "immunisation, reproductive health and preventing domestic violence.",
+    },
+]

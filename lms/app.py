@@ -97,9 +97,8 @@ def _configure_sqlite(app: Flask) -> None:
 
 def select_locale() -> str:
     """The user's chosen language, else the session's, else the browser's, else English."""
-    if current_user and current_user.is_authenticated:
-        if current_user.preferred_language in LANGUAGES:
-            return current_user.preferred_language
+    if current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
+        return current_user.preferred_language
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen

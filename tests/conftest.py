@@ -7,6 +7,7 @@ truncated database (PostgreSQL, when ``LMS_TEST_DATABASE_URL`` is set).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 from collections.abc import Iterator
@@ -53,7 +54,9 @@ def migrate_to_head(url: str, instance: Path) -> None:
     """Run the real migrations against ``url``."""
     from flask_migrate import upgrade
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "x" * 32})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "x" * 32}
+    )
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -94,6 +97,18 @@ def _fresh_database_url(template: dict[str, Any], tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in a fresh context, as a real server does.
+
+    Tests often hold an app context open to use the database; without this, Flask would
+    reuse it for requests, sharing ``g`` (and so the logged-in user) and the database
+    session between requests and the test, hiding missing commits.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-" + "x" * 32,
@@ -117,6 +132,7 @@ def make_app(database_template: dict[str, Any], tmp_path: Path) -> Iterator[Any]
             **(config or {}),
         }
         app = create_app(settings, plugins=plugins)
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 

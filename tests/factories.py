@@ -82,7 +82,9 @@ def madrasa(name: str | None = None, *, region_code: str = "osh-region") -> Madr
     return place
 
 
-def cohort(kind: str = TOT, *, name: str | None = None, place: Madrasa | None = None, **fields: Any) -> Cohort:
+def cohort(
+    kind: str = TOT, *, name: str | None = None, place: Madrasa | None = None, **fields: Any
+) -> Cohort:
     """A ToT cohort (in Osh region) or a class (in ``place`` or a new madrasa)."""
     values: dict[str, Any] = {
         "kind": kind,
@@ -110,6 +112,4 @@ def member(group: Cohort, person: User, role: str) -> Membership:
 
 def login(client: FlaskClient, person: User, password: str = PASSWORD) -> Any:
     """Log in through the real form; returns the response."""
-    return client.post(
-        "/account/login", data={"username": person.username, "password": password}
-    )
+    return client.post("/account/login", data={"username": person.username, "password": password})

@@ -24,10 +24,13 @@ class Cohort(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('tot', 'class')", name="kind"),
         CheckConstraint(
-            "(kind = 'tot' AND region_id IS NOT NULL) OR (kind = 'class' AND madrasa_id IS NOT NULL)",
+            "(kind = 'tot' AND region_id IS NOT NULL)"
+            " OR (kind = 'class' AND madrasa_id IS NOT NULL)",
             name="placed",
         ),
-        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates"),
+        CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
