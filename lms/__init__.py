@@ -17,9 +17,7 @@ __version__ = "0.1.0"
 hookimpl = pluggy.HookimplMarker("lms")
 
 
-def create_app(
-    config: Mapping[str, Any] | None = None, *, plugins: Iterable[object] = ()
-) -> Any:
+def create_app(config: Mapping[str, Any] | None = None, *, plugins: Iterable[object] = ()) -> Any:
     """Build the application; ``config`` overrides defaults and ``LMS_*`` variables."""
     from lms.app import build_app
 

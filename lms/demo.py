@@ -22,8 +22,26 @@ DEMO_PASSWORD = "demo-password"
 DEMO_STAFF = [
     ("admin", "Aigul Sadykova", "female", "ru", "admin", None, None, "administrator"),
     ("editor", "Bakyt Osmonov", "male", "ru", "editor", None, None, "curriculum editor"),
-    ("reviewer", "Abdulla Mamytov", "male", "ky", "reviewer", None, "theology", "expert reviewer (theology)"),
-    ("reviewer2", "Cholpon Usenova", "female", "ru", "reviewer", None, "civic_education", "expert reviewer (civic education)"),
+    (
+        "reviewer",
+        "Abdulla Mamytov",
+        "male",
+        "ky",
+        "reviewer",
+        None,
+        "theology",
+        "expert reviewer (theology)",
+    ),
+    (
+        "reviewer2",
+        "Cholpon Usenova",
+        "female",
+        "ru",
+        "reviewer",
+        None,
+        "civic_education",
+        "expert reviewer (civic education)",
+    ),
     ("trainer", "Gulnara Ismailova", "female", "ru", "trainer", None, None, "trainer"),
     ("teacher", "Nurlan Abdraimov", "male", "ky", "teacher", "madrasa", None, "madrasa teacher"),
     ("student", "Aiperi Toktosunova", "female", "ky", "student", "madrasa", None, "student"),
@@ -84,7 +102,9 @@ def load_demo() -> tuple[list[tuple[str, str]], bool]:
         user = accounts.create_user(
             username=username, name=name, sex=sex, password=DEMO_PASSWORD, preferred_language="ky"
         )
-        accounts.grant_role(user, "teacher", scope_type="madrasa", scope_id=madrasas[1].id, actor_id=None)
+        accounts.grant_role(
+            user, "teacher", scope_type="madrasa", scope_id=madrasas[1].id, actor_id=None
+        )
         users[username] = user
     for username, name, sex in DEMO_STUDENTS:
         users[username] = accounts.create_user(

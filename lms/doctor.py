@@ -49,7 +49,9 @@ def check_database() -> Check:
             f"cannot connect to {url.render_as_string(hide_password=True)}: {error}",
             "check LMS_DATABASE_URL, and that the database server is running",
         )
-    return Check("database", "ok", f"{url.get_backend_name()} at {url.render_as_string(hide_password=True)}")
+    return Check(
+        "database", "ok", f"{url.get_backend_name()} at {url.render_as_string(hide_password=True)}"
+    )
 
 
 def check_migrations() -> Check:
@@ -93,8 +95,12 @@ def check_weasyprint() -> Check:
 
         pdf = HTML(string="<p>Кыргызча ңөү</p>").write_pdf()
     except Exception as error:  # report any import or rendering failure
-        return Check("weasyprint", "fail", f"cannot render a PDF: {error}", APT_FIX.format(
-            packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"))
+        return Check(
+            "weasyprint",
+            "fail",
+            f"cannot render a PDF: {error}",
+            APT_FIX.format(packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"),
+        )
     return Check("weasyprint", "ok", f"renders PDFs ({len(pdf)} bytes for a test page)")
 
 
@@ -148,5 +154,10 @@ def check_broker() -> Check:
         conn.ensure_connection(max_retries=1, timeout=3)
         conn.release()
     except Exception as error:  # any connection failure is what we report
-        return Check("jobs", "fail", f"broker {broker} unreachable: {error}", "start Redis, or unset LMS_CELERY_BROKER_URL")
+        return Check(
+            "jobs",
+            "fail",
+            f"broker {broker} unreachable: {error}",
+            "start Redis, or unset LMS_CELERY_BROKER_URL",
+        )
     return Check("jobs", "ok", f"broker {broker} reachable")

@@ -64,7 +64,9 @@ def job_status(job_id: str) -> Any:
 
 def _visible_job(job_id: str) -> Job:
     found = db.session.get(Job, job_id)
-    if found is None or (found.created_by_id != current_user.id and not has_role(current_user, ADMIN)):
+    if found is None or (
+        found.created_by_id != current_user.id and not has_role(current_user, ADMIN)
+    ):
         raise NotFound()
     return found
 

@@ -16,9 +16,7 @@ class User(UserMixin, db.Model):
     """A person who logs in: reviewer, editor, trainer, teacher, student, officer or admin."""
 
     __tablename__ = "lms_user"
-    __table_args__ = (
-        CheckConstraint("sex IN ('female', 'male')", name="sex"),
-    )
+    __table_args__ = (CheckConstraint("sex IN ('female', 'male')", name="sex"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

@@ -72,7 +72,9 @@ def latest_for_cohort(cohort_id: int) -> dict[tuple[int, str, str], ProgressReco
 def progress_items(cohort: Cohort) -> list[ProgressItem]:
     """Every item the plugins say makes up progress in this cohort."""
     pm = current_app.extensions["lms"].pm
-    return [item for result in pm.hook.register_progress_items(cohort=cohort) for item in result or ()]
+    return [
+        item for result in pm.hook.register_progress_items(cohort=cohort) for item in result or ()
+    ]
 
 
 def learner_ids(cohort: Cohort) -> list[int]:

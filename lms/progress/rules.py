@@ -19,7 +19,9 @@ def all_required_items(ctx: CompletionContext) -> dict[int, CompletionResult]:
             if (record := ctx.latest.get((learner, *item.key))) is None
             or record.outcome not in item.passing_outcomes
         )
-        results[learner] = CompletionResult(completed=not missing and bool(required), missing=missing)
+        results[learner] = CompletionResult(
+            completed=not missing and bool(required), missing=missing
+        )
     return results
 
 
