@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -97,6 +97,8 @@ def _configure_sqlite(app: Flask) -> None:
 
 def select_locale() -> str:
     """The user's chosen language, else the session's, else the browser's, else English."""
+    if not has_request_context():
+        return "en"  # command line and background jobs
     if current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
         return current_user.preferred_language
     chosen = session.get("lang")

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import JSON, ForeignKey, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,7 +24,31 @@ from lms.timeutil import utcnow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 
-celery = Celery("lms")
+
+class FlaskTask(Task):
+    """Runs each task in a fresh app context: its own database session, committed alone.
+
+    Eagerly (no broker) the task runs inside the request that queued it, so it takes a new
+    context of that same app; in a worker (``celery -A lms.worker worker``) it uses the
+    worker's app.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        app = current_app._get_current_object() if has_app_context() else _worker_app()  # type: ignore[attr-defined]
+        with app.app_context():
+            return self.run(*args, **kwargs)
+
+
+celery = Celery("lms", task_cls=FlaskTask)
+_app_for_worker: list[Flask] = []
+
+
+def _worker_app() -> Flask:
+    if not _app_for_worker:
+        from lms import create_app
+
+        _app_for_worker.append(create_app())
+    return _app_for_worker[0]
 
 
 class Job(db.Model):
@@ -57,7 +81,7 @@ class Job(db.Model):
 
 
 def init_celery(app: Flask) -> Celery:
-    """Configure the shared Celery app for this Flask app: eager without a broker."""
+    """Point the shared Celery app at this app's broker; eager (in-process) without one."""
     broker = app.config.get("CELERY_BROKER_URL")
     celery.conf.update(
         broker_url=broker or "memory://",
@@ -67,13 +91,6 @@ def init_celery(app: Flask) -> Celery:
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
     )
-
-    class FlaskTask(Task):
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery.Task = FlaskTask
     app.extensions["celery"] = celery
     return celery
 

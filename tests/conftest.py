@@ -20,11 +20,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from argon2 import PasswordHasher
+
 from lms import create_app
+from lms.accounts import passwords
 from lms.config import normalise_database_url
 from lms.extensions import db
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+
+# Real argon2id, with the cheapest parameters: hashing is exercised, not paid for, per test.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 #: Tables whose rows come from migrations (reference data), kept between tests.
 REFERENCE_TABLES = {"alembic_version", "lms_region"}
 

@@ -91,7 +91,8 @@ def change_password() -> Any:
             apply_field_errors(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session; every other one has ended
+            # Keep this session (its identity now carries the new session version).
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("lms/accounts/password.html", form=form)

@@ -1,0 +1,14 @@
+"""Entry point for Celery workers: ``celery -A lms.worker worker``.
+
+Builds the app once (with every plugin, so every task module is imported) and exposes the
+Celery app configured from the same ``LMS_*`` settings the web processes use.
+"""
+
+from __future__ import annotations
+
+from lms import create_app
+from lms.jobs import _app_for_worker
+
+app = create_app()
+_app_for_worker.append(app)
+celery = app.extensions["celery"]

@@ -1,0 +1,130 @@
+"""The `lms` command: init, demo, create-user, doctor, and the plugins' groups."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from lms import create_app
+from lms.accounts.models import User
+from lms.cli import main
+from lms.cohorts.models import Cohort
+from lms.extensions import db
+
+
+def test_init_creates_the_database_then_upgrades_in_place(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32})
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "lms.sqlite3").exists()
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0 and "The database is ready." in again.output
+
+
+def test_demo_loads_once_and_prints_the_log_ins(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded." in result.output
+    for username in ("admin", "editor", "reviewer", "trainer", "teacher", "student", "monitor"):
+        assert username in result.output
+    with app.app_context():
+        users = db.session.scalar(select(func.count(User.id)))
+        assert db.session.scalar(select(func.count(Cohort.id))) == 2
+    again = runner.invoke(args=["demo"])
+    assert "already there" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == users
+
+
+def test_demo_is_refused_in_production(make_app):
+    app = make_app({"ENV": "production"})
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "refused in production" in result.output
+
+
+def test_create_user_with_a_role(make_app):
+    app = make_app()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--username",
+            "Boss",
+            "--name",
+            "Aigul Sadykova",
+            "--sex",
+            "female",
+            "--role",
+            "admin",
+            "--password",
+            "a long password",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        boss = db.session.scalar(select(User).where(User.username == "boss"))
+        assert [g.role for g in boss.grants] == ["admin"]
+
+
+def test_create_user_explains_bad_input_and_creates_nothing(make_app):
+    app = make_app()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--username",
+            "x",
+            "--name",
+            "",
+            "--sex",
+            "female",
+            "--password",
+            "short",
+        ],
+    )
+    assert result.exit_code != 0
+    assert "username" in result.output and "password" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_doctor_reports_each_check(make_app):
+    app = make_app()
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    for name in (
+        "database",
+        "migrations",
+        "weasyprint",
+        "fonts: Kyrgyz Cyrillic",
+        "libharfbuzz-subset0",
+    ):
+        assert name in result.output
+    assert result.exit_code == 0, result.output
+
+
+def test_doctor_fails_on_an_empty_database_and_says_how_to_fix_it(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32})
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    assert "fix: lms init" in result.output
+
+
+def test_plugin_command_groups_are_mounted(make_app):
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo"])
+    manuals = runner.invoke(args=["curriculum", "manuals"])
+    assert "health-basics" in manuals.output and "civic-education" in manuals.output
+    assert "tot-completion" in runner.invoke(args=["certificates", "designs"]).output
+    assert "No question banks yet." in runner.invoke(args=["quizzes", "banks"]).output
+    taught = runner.invoke(args=["lessons", "taught-by", "teacher"])
+    assert "Civic Education, group 1 (sample)" in taught.output
+
+
+def test_console_script_lists_core_and_plugin_commands(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("init", "demo", "serve", "create-user", "doctor", "curriculum", "quizzes"):
+        assert command in result.output

@@ -1,0 +1,58 @@
+"""Background jobs run in-process in the embedded default and report their progress."""
+
+from __future__ import annotations
+
+from lms import jobs
+from lms.extensions import db
+from tests import factories
+
+
+@jobs.job_task()
+def count_to(job_id: str, n: int) -> None:
+    for i in range(1, n + 1):
+        jobs.report_progress(job_id, i, n, message=f"counted {i}")
+    jobs.finish_job(job_id, {"counted": n}, message="done")
+
+
+@jobs.job_task()
+def always_fails(job_id: str) -> None:
+    raise RuntimeError("the printer is on fire")
+
+
+def test_without_a_broker_jobs_run_at_once_in_process(app):
+    assert app.extensions["celery"].conf.task_always_eager
+    owner = factories.user("trainer")
+    db.session.commit()
+    job = jobs.start_job("Counting", count_to, 5, created_by_id=owner.id)
+    db.session.refresh(job)
+    assert (job.status, job.done, job.total, job.percent) == ("succeeded", 5, 5, 100)
+    assert job.result == {"counted": 5}
+
+
+def test_failed_job_is_recorded_with_its_reason(app):
+    job = jobs.start_job("Failing", always_fails)
+    db.session.refresh(job)
+    assert job.status == "failed" and "the printer is on fire" in job.message
+
+
+def test_job_page_shows_progress_to_its_owner_only(app, client):
+    owner, stranger = factories.user("trainer"), factories.user("trainer")
+    db.session.commit()
+    job = jobs.start_job("Counting", count_to, 3, created_by_id=owner.id)
+    factories.login(client, owner)
+    page = client.get(f"/jobs/{job.id}")
+    assert page.status_code == 200 and "Counting" in page.get_data(as_text=True)
+    assert client.get(f"/jobs/{job.id}.json").json["percent"] == 100
+
+    other = app.test_client()
+    factories.login(other, stranger)
+    assert other.get(f"/jobs/{job.id}").status_code == 404
+
+
+def test_broker_configuration_turns_off_eager_mode(make_app):
+    app = make_app({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"})
+    try:
+        assert app.extensions["celery"].conf.task_always_eager is False
+        assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:6379/15"
+    finally:
+        make_app()  # later tests in this process get the eager default back
