@@ -45,7 +45,7 @@ def test_wrong_password_is_refused_with_a_message_and_audited(app, client):
 
 
 def test_user_name_is_case_insensitive(app, client):
-    person = _person(username="nurgul")
+    _person(username="nurgul")
     response = client.post(
         "/account/login", data={"username": "  NurGul ", "password": factories.PASSWORD}
     )
