@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-
-from argon2 import PasswordHasher
 
 from lms import create_app
 from lms.accounts import passwords
