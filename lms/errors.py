@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ MESSAGES = {
 }
 
 
+CSRF_MESSAGE = _l(
+    "The form has expired or did not come from this site. Go back, reload the page and try again."
+)
+
+
 def render_error(code: int, message: Any = None) -> tuple[Any, int]:
     """An error page (or JSON body) in the user's language."""
     text = message if message is not None else MESSAGES.get(code, MESSAGES[500])
@@ -93,6 +99,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(LmsError)
     def _domain_error(error: LmsError) -> tuple[Any, int]:
         return render_error(error.status_code, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[Any, int]:
+        return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
