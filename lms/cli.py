@@ -44,9 +44,11 @@ def demo_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Run the development server (for a laptop; use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"Serving on http://{host}:{port}/ — press Ctrl+C to stop.")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("create-user")
