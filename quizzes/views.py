@@ -40,7 +40,7 @@ def index() -> Any:
             db.session.commit()
             flash(_("The question bank has been created."), "success")
             return redirect(url_for("quizzes.index"))
-    titles = dict(form.manual_slug.choices)
+    titles = {choice.value: choice.label for choice in form.manual_slug.choices}
     return render_template(
         "quizzes/index.html", banks=services.list_banks(), form=form, titles=titles
     )

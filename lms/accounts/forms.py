@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.config import LANGUAGES
@@ -31,7 +32,9 @@ class ChangePasswordForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     preferred_language = SelectField(
-        _l("Language of the pages"), choices=list(LANGUAGES.items()), validators=[DataRequired()]
+        _l("Language of the pages"),
+        choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
+        validators=[DataRequired()],
     )
     email = StringField(_l("E-mail (optional)"), validators=[Length(max=254)])
     phone = StringField(_l("Phone (optional)"), validators=[Length(max=32)])
