@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "USERS_PER_PAGE": 50,
-    "CSV_IMPORT_MAX_ROWS": 5000,
+    "CSV_IMPORT_MAX_ROWS": 500,
 }
 
 #: Keys that hold lists and may be given as comma-separated text in the environment.

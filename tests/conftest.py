@@ -29,7 +29,8 @@ from lms.extensions import db
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 
 # Real argon2id, with the cheapest parameters: hashing is exercised, not paid for, per test.
-passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+passwords.use_hasher(TEST_HASHER)
 #: Tables whose rows come from migrations (reference data), kept between tests.
 REFERENCE_TABLES = {"alembic_version", "lms_region"}
 

@@ -77,7 +77,8 @@ class Membership(db.Model):
     """A person's place in a cohort: trainer or participant (ToT), teacher or student (class)."""
 
     __tablename__ = "lms_membership"
-    __table_args__ = (UniqueConstraint("cohort_id", "user_id", "role"),)
+    #: One role per person per cohort: the database, not a read-then-write, decides.
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"))

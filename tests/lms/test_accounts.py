@@ -24,6 +24,23 @@ def test_production_hasher_uses_argon2id_with_rfc9106_costs():
     assert DEFAULT_HASHER.memory_cost >= 64 * 1024 and DEFAULT_HASHER.time_cost >= 3
 
 
+def test_generated_passwords_are_rehashed_at_full_cost_on_first_log_in(app):
+    from lms.accounts import passwords, services
+    from lms.accounts.passwords import DEFAULT_HASHER, GENERATED_HASHER
+
+    person = factories.user()
+    person.password_hash = GENERATED_HASHER.hash("generated secret 123")
+    db.session.commit()
+    passwords.use_hasher(DEFAULT_HASHER)
+    try:
+        assert services.authenticate(person.username, "generated secret 123") is not None
+        assert not DEFAULT_HASHER.check_needs_rehash(person.password_hash)
+    finally:
+        from tests.conftest import TEST_HASHER
+
+        passwords.use_hasher(TEST_HASHER)
+
+
 def test_passwords_are_hashed_with_argon2id():
     hashed = hash_password("a long pass phrase")
     assert hashed.startswith("$argon2id$")

@@ -29,8 +29,8 @@ def source_messages(tmp_path_factory) -> set[str]:
             sys.executable,
             "-m",
             "babel.messages.frontend",
-            "extract",
             "-q",
+            "extract",
             "-F",
             "babel.cfg",
             "-k",
@@ -73,4 +73,6 @@ def test_translations_keep_their_placeholders(language):
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         expected = set(PLACEHOLDER.findall(ids[-1]))
         for text in strings:
+            if not text:
+                continue  # untranslated: the completeness test reports it
             assert set(PLACEHOLDER.findall(text)) == expected, (language, message.id, text)

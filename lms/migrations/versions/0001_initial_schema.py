@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 02:40:19.261723
+Create Date: 2026-11-23 02:54:16.198666
 
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = "0001"
@@ -248,7 +249,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lms_membership")),
         sa.UniqueConstraint(
-            "cohort_id", "user_id", "role", name=op.f("uq_lms_membership_cohort_id_user_id_role")
+            "cohort_id", "user_id", name=op.f("uq_lms_membership_cohort_id_user_id")
         ),
     )
     with op.batch_alter_table("lms_membership", schema=None) as batch_op:
