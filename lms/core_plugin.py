@@ -39,6 +39,7 @@ def register_permissions() -> Iterable[Permission]:
             frozenset({TRAINER, TEACHER, MONITOR, EDITOR}),
         ),
         Permission("organisations.manage", _l("Add and edit madrasas"), frozenset({ADMIN})),
+        Permission("organisations.overview", _l("See figures per region"), frozenset({MONITOR})),
         Permission(
             "cohorts.view",
             _l("See a cohort and its members"),
@@ -78,6 +79,12 @@ def _render_my_cohorts(user: Any) -> str:
     return render_template("lms/panels/my_cohorts.html", memberships=cohorts_of(user))
 
 
+def _render_regions(user: Any) -> str:
+    from lms.organisations.services import region_overview
+
+    return render_template("lms/panels/regions.html", rows=region_overview(user))
+
+
 def _render_admin_overview(user: Any) -> str:
     from lms.accounts.services import account_counts
 
@@ -91,6 +98,9 @@ def register_dashboard_panels() -> Iterable[DashboardPanel]:
             "lms.admin_overview", _l("Accounts"), _render_admin_overview, "admin.users", order=5
         ),
         DashboardPanel("lms.my_cohorts", _l("My cohorts"), _render_my_cohorts, None, order=10),
+        DashboardPanel(
+            "lms.regions", _l("Regions"), _render_regions, "organisations.overview", order=15
+        ),
     ]
 
 

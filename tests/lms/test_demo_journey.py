@@ -45,6 +45,18 @@ def test_demo_user_lands_on_a_home_page_for_their_roles(demo_app, username, lang
         assert f'href="{link}"' not in text, (username, link)
 
 
+def test_monitoring_officer_sees_figures_per_region(demo_app):
+    client = demo_app.test_client()
+    client.post("/account/login", data={"username": "monitor", "password": DEMO_PASSWORD})
+    text = client.get("/").get_data(as_text=True)
+    assert "Ошская область" in text  # the officer's own language
+    client.post("/language", data={"lang": "en"})
+    text = client.get("/").get_data(as_text=True)
+    assert "Osh Region" in text and "Naryn Region" in text
+    osh_row = text.split("Osh Region</a></th>")[1].split("</tr>")[0]
+    assert "<td>2</td><td>2</td>" in osh_row.replace("\n", "").replace(" ", "")
+
+
 def test_demo_cohorts_appear_on_their_members_home_pages(demo_app):
     client = demo_app.test_client()
     client.post("/account/login", data={"username": "teacher", "password": DEMO_PASSWORD})

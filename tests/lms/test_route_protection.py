@@ -1,0 +1,38 @@
+"""No page is open to visitors by accident: every route but a few public ones asks for a log-in."""
+
+from __future__ import annotations
+
+from werkzeug.routing import Rule
+
+#: Endpoints a visitor may use without logging in.
+PUBLIC = {
+    "static",
+    "lms.home",
+    "lms.set_language",
+    "lms.health",
+    "accounts.login",
+    "accounts.logout",
+}
+
+
+def _example_url(rule: Rule) -> str:
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        values[name] = 1 if type(converter).__name__ == "IntegerConverter" else "x"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_non_public_route_asks_visitors_to_log_in(app):
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC:
+            continue
+        url = _example_url(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, (rule.endpoint, method, response.status_code)
+            assert "/account/login" in response.headers["Location"], rule.endpoint
+            checked += 1
+    assert checked > 20
