@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.forms import LmsForm
 
-class ManualForm(FlaskForm):
+
+class ManualForm(LmsForm):
     slug = StringField(
         _l("Short name"),
         validators=[DataRequired(), Length(max=64)],

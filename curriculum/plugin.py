@@ -62,6 +62,13 @@ def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
 
 
 @hookimpl
+def cohort_manual_choices() -> Iterable[tuple[str, str]]:
+    from curriculum.services import list_manuals
+
+    return [(manual.slug, manual.title) for manual in list_manuals()]
+
+
+@hookimpl
 def register_cli_commands() -> Iterable[click.Command]:
     from curriculum.cli import group
 

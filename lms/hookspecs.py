@@ -103,6 +103,15 @@ def register_progress_items(cohort: Cohort) -> Iterable[ProgressItem]:
 
 
 @hookspec
+def cohort_manual_choices() -> Iterable[tuple[str, str]]:
+    """Return the manuals a cohort can study, as (short name, title in the page's language).
+
+    Called at request time when a cohort form is shown or saved. The curriculum plugin
+    answers with its manuals; with no answer, a cohort names no manual.
+    """
+
+
+@hookspec
 def register_completion_rules() -> Iterable[CompletionRule]:
     """Return completion rules (``lms.plugins.CompletionRule``). Called once per app.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
@@ -26,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from lms.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from lms.accounts.roles import EXPERTISE, ROLES, SEXES
 from lms.config import LANGUAGES
+from lms.forms import LmsForm
 
 STATUSES = {"active": _l("Active"), "disabled": _l("Disabled")}
 
@@ -55,7 +55,7 @@ def _language_field() -> SelectField:
     )
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(LmsForm):
     """The list's search and filters: a GET form, so no CSRF token and bookmarkable."""
 
     class Meta:
@@ -92,7 +92,7 @@ def _expertise_field() -> SelectField:
     )
 
 
-class NewUserForm(RoleFieldsMixin, FlaskForm):
+class NewUserForm(RoleFieldsMixin, LmsForm):
     username = StringField(
         _l("User name"),
         validators=[DataRequired(), Length(max=64)],
@@ -120,7 +120,7 @@ class NewUserForm(RoleFieldsMixin, FlaskForm):
     expertise = _expertise_field()
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(LmsForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     sex = _sex_field()
     preferred_language = _language_field()
@@ -128,7 +128,7 @@ class EditUserForm(FlaskForm):
     phone = TelField(_l("Phone (optional)"), validators=[Length(max=32)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(LmsForm):
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
@@ -137,7 +137,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class GrantRoleForm(RoleFieldsMixin, FlaskForm):
+class GrantRoleForm(RoleFieldsMixin, LmsForm):
     role = SelectField(
         _l("Role"),
         choices=_choices(ROLES, _l("— choose —")),
@@ -147,7 +147,7 @@ class GrantRoleForm(RoleFieldsMixin, FlaskForm):
     expertise = _expertise_field()
 
 
-class ImportForm(FlaskForm):
+class ImportForm(LmsForm):
     file = FileField(
         _l("CSV file"),
         validators=[FileRequired(message=_l("Choose a CSV file."))],

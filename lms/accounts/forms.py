@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.config import LANGUAGES
+from lms.forms import LmsForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(LmsForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(LmsForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
         _l("New password"),
@@ -30,7 +30,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(LmsForm):
     preferred_language = SelectField(
         _l("Language of the pages"),
         choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],

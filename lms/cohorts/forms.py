@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from lms.forms import LmsForm
 from lms.organisations.forms import GetForm, optional_int
 
 KIND_LABELS = {"tot": _l("ToT cohort"), "class": _l("Madrasa class")}
@@ -35,15 +35,11 @@ class CohortFilterForm(GetForm):
     status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="current")
 
 
-class _CohortForm(FlaskForm):
+class _CohortForm(LmsForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     starts_on = DateField(_l("Start date"), validators=[InputRequired()])
     ends_on = DateField(_l("End date"), validators=[Optional()])
-    manual = StringField(
-        _l("Manual"),
-        validators=[Optional(), Length(max=64)],
-        description=_l("The short name of the manual the cohort studies."),
-    )
+    manual = SelectField(_l("Manual"), validators=[Optional()], validate_choice=False)
     completion_rule = SelectField(_l("Completion rule"), validators=[DataRequired()])
 
     def validate_ends_on(self, field: DateField) -> None:
@@ -65,7 +61,7 @@ class ClassCohortForm(_CohortForm):
     madrasa_id = SelectField(_l("Madrasa"), coerce=optional_int, validators=[DataRequired()])
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(LmsForm):
     username = StringField(
         _l("User name"),
         validators=[DataRequired(), Length(max=64)],
@@ -74,7 +70,7 @@ class AddMemberForm(FlaskForm):
     role = SelectField(_l("Role in the cohort"), validators=[DataRequired()])
 
 
-class MarkCompletionForm(FlaskForm):
+class MarkCompletionForm(LmsForm):
     outcome = SelectField(
         _l("Completion"),
         choices=[
@@ -85,5 +81,5 @@ class MarkCompletionForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LmsForm):
     """A button that changes something: only the CSRF token."""

@@ -159,6 +159,12 @@ def creatable_madrasas(user: Any, *, include_id: int | None = None) -> list[Madr
     )
 
 
+def manual_choices() -> list[tuple[str, str]]:
+    """The manuals plugins offer for cohorts: (short name, title), in plugin order."""
+    pm = current_app.extensions["lms"].pm
+    return [choice for result in pm.hook.cohort_manual_choices() for choice in result or ()]
+
+
 def completion_rule_choices() -> list[SelectChoice]:
     """The registered completion rules, for a select."""
     rules = current_app.extensions["lms"].registries.completion_rules
@@ -214,8 +220,8 @@ def _check(kind: str, values: CohortFields) -> tuple[Region | Madrasa, dict[str,
     if len(venue) > 300:
         errors.setdefault("venue", []).append(_l("Use at most %(n)s characters.", n=300))
     manual = (values.manual or "").strip()
-    if len(manual) > 64:
-        errors.setdefault("manual", []).append(_l("Use at most %(n)s characters.", n=64))
+    if manual and manual not in dict(manual_choices()):
+        errors.setdefault("manual", []).append(_l("Choose a manual."))
     rules = current_app.extensions["lms"].registries.completion_rules
     if values.completion_rule not in rules:
         errors.setdefault("completion_rule", []).append(_l("Choose a completion rule."))

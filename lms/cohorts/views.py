@@ -85,6 +85,10 @@ def _cohort_form(kind: str, obj: Cohort | None = None) -> TotCohortForm | ClassC
             SelectChoice(str(m.id), f"{m.name} — {m.region.name}") for m in madrasas
         ]
     form.completion_rule.choices = services.completion_rule_choices()
+    form.manual.choices = [
+        SelectChoice("", _("— none —")),
+        *(SelectChoice(slug, title) for slug, title in services.manual_choices()),
+    ]
     return form
 
 
@@ -234,6 +238,7 @@ def view(cohort_id: int) -> Any:
         confirm_form=ConfirmForm() if manage else None,
         mark_form=MarkCompletionForm() if manage else None,
         kind_labels=KIND_LABELS,
+        manual_titles=dict(services.manual_choices()),
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.forms import LmsForm
 from lms.organisations.models import Region
 
 
@@ -31,7 +31,7 @@ def optional_int(value: Any) -> int | None:
         return None
 
 
-class GetForm(FlaskForm):
+class GetForm(LmsForm):
     """A filter form read from the query string: no CSRF, nothing changes."""
 
     class Meta:
@@ -42,7 +42,7 @@ class MadrasaFilterForm(GetForm):
     region = SelectField(_l("Region"), coerce=optional_int, validators=[Optional()])
 
 
-class MadrasaForm(FlaskForm):
+class MadrasaForm(LmsForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     region_id = SelectField(_l("Region"), coerce=optional_int, validators=[DataRequired()])
     locality = StringField(_l("Town or village"), validators=[Optional(), Length(max=200)])

@@ -34,6 +34,11 @@ def _audit(action: str) -> list[AuditEntry]:
 
 
 def _tot_form(**overrides) -> dict[str, object]:
+    from curriculum.services import create_manual, get_manual
+
+    if get_manual("civic-education") is None:
+        create_manual(slug="civic-education", title_en="Civic Education", actor_id=None)
+        db.session.commit()
     data: dict[str, object] = {
         "name": "ToT Osh autumn",
         "region_id": factories.region("osh-region").id,
@@ -521,3 +526,15 @@ def test_cohort_page_issues_a_bounded_number_of_statements(app, client):
     small, large = (_statements_for_page(client, cohort_id) for cohort_id in ids)
     assert small == large
     assert small < 15
+
+
+def test_manual_is_chosen_from_the_curriculum_manuals(app, client):
+    trainer = factories.user("trainer")
+    db.session.commit()
+    factories.login(client, trainer)
+    page = _text(client.post("/cohorts/new?kind=tot", data=_tot_form(manual="no-such-manual")))
+    assert "Choose a manual." in page
+    assert db.session.scalar(select(func.count(Cohort.id))) == 0
+    response = client.post("/cohorts/new?kind=tot", data=_tot_form())
+    assert response.status_code == 302
+    assert "Civic Education" in _text(client.get(response.headers["Location"]))
