@@ -1,0 +1,53 @@
+"""Transaction helpers that make SQLite behave under concurrent writers.
+
+PostgreSQL decides races with row locks (``SELECT … FOR UPDATE``). SQLite has one writer
+at a time, and a transaction that has already read cannot always become a writer once
+another writer has committed ("database is locked", at once, whatever the busy timeout).
+``begin_write`` starts the transaction as a writer (``BEGIN IMMEDIATE``) before it reads,
+so it waits its turn instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from lms.extensions import db
+
+_WROTE = "lms_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _clear_written(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Call first in a service that reads then writes; a no-op on PostgreSQL.
+
+    On SQLite: a transaction that has written already holds the write lock, and one with
+    unsaved changes takes it by flushing them; a read-only one is ended (objects reload on
+    next use) and a write transaction opened in its place.
+    """
+    if not is_sqlite():
+        return
+    session = db.session
+    if session.info.get(_WROTE):
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+        return
+    session.rollback()
+    session.execute(text("BEGIN IMMEDIATE"))
