@@ -81,9 +81,8 @@ def set_policy(
     if policy not in (UNANIMOUS, QUORUM):
         raise Invalid(_l("Choose unanimous or quorum."))
     quorum = {k: int(v) for k, v in (quorum or {}).items() if int(v) > 0}
-    if policy == QUORUM:
-        if not quorum or any(domain not in EXPERTISE for domain in quorum):
-            raise Invalid(_l("Give the number of approvals needed for at least one domain."))
+    if policy == QUORUM and (not quorum or any(domain not in EXPERTISE for domain in quorum)):
+        raise Invalid(_l("Give the number of approvals needed for at least one domain."))
     panel.policy = policy
     panel.quorum = quorum if policy == QUORUM else {}
     audit.record(

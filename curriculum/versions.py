@@ -203,9 +203,7 @@ def save_draft(
         raise Conflict(_l("This version has been submitted and can no longer change."))
     if version.lock_version != expected_lock_version:
         raise Conflict(
-            _l(
-                "Someone else saved this draft while you were editing. Reload it and redo your change."
-            )
+            _l("Someone else saved this draft meanwhile. Reload it and redo your change.")
         )
     try:
         document = parse_module_file(text)
@@ -233,9 +231,7 @@ def save_draft(
     except StaleDataError:
         db.session.rollback()
         raise Conflict(
-            _l(
-                "Someone else saved this draft while you were editing. Reload it and redo your change."
-            )
+            _l("Someone else saved this draft meanwhile. Reload it and redo your change.")
         ) from None
     return version
 

@@ -82,7 +82,7 @@ def test_request_changes_blocks_until_the_same_reviewer_withdraws(app):
 
 
 def test_admin_dismisses_a_request_only_with_a_logged_reason(app):
-    theologian, doctor = helpers.panel()
+    theologian, _doctor = helpers.panel()
     admin = factories.user("admin")
     version = helpers.submitted()
     request = review.decide(version, theologian, "request_changes", "Wrong verse.")
@@ -207,7 +207,7 @@ def test_submission_happens_once(app):
 
 
 def test_every_decision_and_submission_is_audited(app):
-    theologian, doctor = helpers.panel()
+    theologian, _doctor = helpers.panel()
     version = helpers.submitted()
     review.decide(version, theologian, "approve")
     actions = set(db.session.scalars(select(AuditEntry.action)))
