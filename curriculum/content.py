@@ -329,6 +329,8 @@ def parse_blocks(
             continue
         attrs = dict(token.attrs)
         block_id = attrs.pop("id", None)
+        if kind == "list":
+            attrs.pop("start", None)  # "3. Third" starts a numbered list at 3: not braces
         if attrs:
             report.append(
                 Problem(_l("Only a block id such as {#p-k3v9qa} may stand in braces."), line - 1)

@@ -11,14 +11,31 @@ from flask_babel import lazy_gettext as _l
 
 from curriculum import models
 from lms import hookimpl
-from lms.accounts.roles import EDITOR, MONITOR, REVIEWER, TEACHER, TRAINER
+from lms.accounts.roles import ADMIN, EDITOR, MONITOR, REVIEWER, TEACHER, TRAINER
 from lms.plugins import DashboardPanel, NavItem, Permission
+
+#: Modules that add routes to the blueprint (imported when the blueprint is registered).
+VIEW_MODULES = (
+    "curriculum.views",
+    "curriculum.views_review",
+    "curriculum.views_editions",
+    "curriculum.views_feedback",
+    "curriculum.api_views",
+)
 
 
 @hookimpl
 def register_blueprints(app: Flask) -> Iterable[Blueprint]:
-    from curriculum.views import bp
+    import importlib
 
+    from curriculum.blueprint import bp
+
+    for name in VIEW_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
     return [bp]
 
 
@@ -30,13 +47,27 @@ def register_permissions() -> Iterable[Permission]:
             _l("Read the manuals"),
             frozenset({EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR}),
         ),
-        Permission("curriculum.edit", _l("Create and edit manuals"), frozenset({EDITOR})),
+        Permission("curriculum.edit", _l("Write and submit module versions"), frozenset({EDITOR})),
+        Permission("curriculum.review", _l("Review module versions"), frozenset({REVIEWER})),
+        Permission("curriculum.publish", _l("Publish editions"), frozenset({EDITOR})),
+        Permission(
+            "curriculum.feedback",
+            _l("Give feedback on the manuals"),
+            frozenset({TRAINER, TEACHER, MONITOR, EDITOR}),
+        ),
+        Permission("curriculum.triage", _l("Triage feedback"), frozenset({EDITOR})),
+        Permission("curriculum.glossary", _l("Keep the glossary"), frozenset({EDITOR, REVIEWER})),
+        Permission("curriculum.panel", _l("Manage review panels"), frozenset({ADMIN})),
+        Permission("curriculum.dismiss", _l("Dismiss a request for changes"), frozenset({ADMIN})),
     ]
 
 
 @hookimpl
 def register_navigation() -> Iterable[NavItem]:
-    return [NavItem("curriculum", _l("Manuals"), "curriculum.index", "curriculum.view", order=10)]
+    return [
+        NavItem("curriculum", _l("Manuals"), "curriculum.index", "curriculum.view", order=10),
+        NavItem("review", _l("Review"), "curriculum.queue", "curriculum.review", order=11),
+    ]
 
 
 def _render_manuals_panel(user: Any) -> str:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from curriculum import services
+from curriculum.blueprint import bp
 from curriculum.forms import ManualForm
-from lms.accounts.permissions import permission_required, require
+from lms.accounts.permissions import can, permission_required, require
 from lms.cohorts.models import Cohort
 from lms.errors import LmsError, NotFound
 from lms.extensions import db
 from lms.forms import apply_field_errors
-
-bp = Blueprint("curriculum", __name__, url_prefix="/curriculum", template_folder="templates")
 
 
 @bp.get("/")
@@ -70,4 +69,15 @@ def manual(slug: str) -> Any:
             .order_by(Cohort.starts_on.desc())
         )
     )
-    return render_template("curriculum/manual.html", manual=found, cohorts=cohorts)
+    from curriculum.versions import module_overview
+
+    workbench = can(current_user, "curriculum.edit", found) or can(
+        current_user, "curriculum.review", found
+    )
+    return render_template(
+        "curriculum/manual.html",
+        manual=found,
+        cohorts=cohorts,
+        workbench=workbench,
+        overview=module_overview(found) if workbench else [],
+    )

@@ -176,7 +176,11 @@ def _register_template_helpers(app: Flask) -> None:
                 if item.permission is None or can(current_user, item.permission)
             ]
 
-        return {"navigation": navigation, "can": lambda p, o=None: can(current_user, p, o)}
+        return {
+            "navigation": navigation,
+            "can": lambda p, o=None: can(current_user, p, o),
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+        }
 
     @app.after_request
     def _headers(response: Any) -> Any:

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask
 if TYPE_CHECKING:
     from lms.cohorts.models import Cohort
     from lms.plugins import (
+        CohortSection,
         CompletionRule,
         DashboardPanel,
         NavItem,
@@ -80,6 +81,15 @@ def register_dashboard_panels() -> Iterable[DashboardPanel]:
 
     A panel is shown to users holding its permission; its ``render`` callable receives the
     user and returns HTML (usually ``render_template``) at request time.
+    """
+
+
+@hookspec
+def register_cohort_sections() -> Iterable[CohortSection]:
+    """Return sections for the cohort page (``lms.plugins.CohortSection``). Called once.
+
+    A section is shown to users holding its permission on the cohort; its ``render``
+    callable receives the cohort and the user and returns HTML at request time.
     """
 
 

@@ -70,6 +70,17 @@ class DashboardPanel:
 
 
 @dataclass(frozen=True)
+class CohortSection:
+    """A block on the cohort page; ``render(cohort, user)`` returns HTML at request time."""
+
+    id: str
+    title: Any
+    render: Callable[[Cohort, User], str]
+    permission: str = "cohorts.view"
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class ProgressItem:
     """Something a learner in a cohort should do: attend a session, pass a quiz."""
 
@@ -121,6 +132,7 @@ class Registries:
     permissions: dict[str, Permission] = field(default_factory=dict)
     navigation: list[NavItem] = field(default_factory=list)
     panels: list[DashboardPanel] = field(default_factory=list)
+    cohort_sections: list[CohortSection] = field(default_factory=list)
     completion_rules: dict[str, CompletionRule] = field(default_factory=dict)
 
 
@@ -193,9 +205,13 @@ def collect_registries(pm: pluggy.PluginManager) -> Registries:
     for panel in _flatten(pm.hook.register_dashboard_panels()):
         _add_unique(seen_panels, panel.id, panel, "dashboard panel")
     registries.panels = sorted(seen_panels.values(), key=lambda panel: (panel.order, panel.id))
+    seen_sections: dict[str, CohortSection] = {}
+    for section in _flatten(pm.hook.register_cohort_sections()):
+        _add_unique(seen_sections, section.id, section, "cohort section")
+    registries.cohort_sections = sorted(seen_sections.values(), key=lambda s: (s.order, s.id))
     for rule in _flatten(pm.hook.register_completion_rules()):
         _add_unique(registries.completion_rules, rule.id, rule, "completion rule")
-    for entry in [*registries.navigation, *registries.panels]:
+    for entry in [*registries.navigation, *registries.panels, *registries.cohort_sections]:
         if entry.permission and entry.permission not in registries.permissions:
             raise PluginError(f"{entry.id!r} needs unknown permission {entry.permission!r}")
     return registries

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.permissions import can, permission_required, require
@@ -239,7 +240,18 @@ def view(cohort_id: int) -> Any:
         mark_form=MarkCompletionForm() if manage else None,
         kind_labels=KIND_LABELS,
         manual_titles=dict(services.manual_choices()),
+        sections=_sections(cohort),
     )
+
+
+def _sections(cohort: Cohort) -> list[tuple[Any, Markup]]:
+    """What plugins show on the cohort page (register_cohort_sections), for this user."""
+    registries = current_app.extensions["lms"].registries
+    return [
+        (section, Markup(section.render(cohort, current_user)))
+        for section in registries.cohort_sections
+        if can(current_user, section.permission, cohort)
+    ]
 
 
 @bp.route("/<int:cohort_id>/members", methods=["GET", "POST"])

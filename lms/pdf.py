@@ -1,4 +1,4 @@
-"""PDF rendering with WeasyPrint, never reaching outside the document.
+"""PDF rendering with WeasyPrint for every plugin, never reaching outside the document.
 
 The URL fetcher refuses every URL except inline ``data:`` ones, so neither a design nor a
 name printed on a certificate can read local files or reach the network. Fonts come from
