@@ -36,7 +36,16 @@ def register_blueprints(app: Flask) -> Iterable[Blueprint]:
         except ModuleNotFoundError as error:
             if error.name != name:
                 raise
-    return [bp]
+    from curriculum.api_views import api_bp  # the JSON API lives under /api/v1/curriculum
+
+    return [bp, api_bp]
+
+
+@hookimpl
+def register_openapi() -> dict[str, Any]:
+    from curriculum.openapi import fragment
+
+    return fragment()
 
 
 @hookimpl
@@ -86,6 +95,19 @@ def register_dashboard_panels() -> Iterable[DashboardPanel]:
 
 
 @hookimpl
+def register_cohort_sections() -> Iterable[Any]:
+    """The edition a cohort teaches from; its leaders pin one or follow the latest."""
+    from lms.plugins import CohortSection
+
+    def render(cohort: Any, user: Any) -> str:
+        from curriculum.views_editions import cohort_section
+
+        return cohort_section(cohort, user)
+
+    return [CohortSection("curriculum.edition", _l("Manual edition"), render, "cohorts.view", 20)]
+
+
+@hookimpl
 def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
     if isinstance(obj, models.Manual):
         return [("manual", obj.id)]
@@ -110,9 +132,13 @@ def register_cli_commands() -> Iterable[click.Command]:
 def load_demo_data(users: dict[str, Any]) -> None:
     from curriculum.services import create_manual
 
+    from curriculum import demo
+
     editor = users.get("editor")
     for manual in SAMPLE_MANUALS:
         create_manual(**manual, actor_id=editor.id if editor else None)
+    if {"editor", "reviewer", "reviewer2"} <= set(users):
+        demo.load(users)
 
 
 SAMPLE_MANUALS = [
