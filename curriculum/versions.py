@@ -206,7 +206,8 @@ def save_draft(
             _l("Someone else saved this draft meanwhile. Reload it and redo your change.")
         )
     try:
-        document = parse_module_file(text)
+        # A browser's text box may add a line break before the text; the file starts after it.
+        document = parse_module_file(text.lstrip("\r\n"))
     except ContentError as error:
         raise content_error(error) from None
     module = version.module
