@@ -120,11 +120,12 @@ def _import_core_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from lms.accounts.admin_views import bp as admin_bp
     from lms.accounts.views import bp as accounts_bp
+    from lms.api import bp as api_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.organisations.views import bp as organisations_bp
     from lms.views import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, organisations_bp, cohorts_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, organisations_bp, cohorts_bp, api_bp):
         app.register_blueprint(blueprint)
     pm = app.extensions["lms"].pm
     for result in pm.hook.register_blueprints(app=app):

@@ -138,3 +138,15 @@ def load_demo_data(users: dict[str, Any]) -> None:
     Add the plugin's sample content here; mark it as sample. Must be idempotent with the
     core data: ``lms demo`` only calls it the first time.
     """
+
+
+@hookspec
+def register_openapi() -> dict[str, Any] | None:
+    """Return this plugin's part of the API description, as OpenAPI 3.1 fragments.
+
+    ``{"paths": {...}, "schemas": {...}, "tags": [...]}``: the paths it serves under
+    ``/api/v1/``, its component schemas and its tags. Called once per app, at start-up;
+    the host adds the info, the session security scheme and the shared ``Error`` schema and
+    responses (``#/components/responses/NotFound`` …) and serves the whole document at
+    ``/api/v1/openapi.json``. It refuses a path or schema name two plugins both describe.
+    """
