@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from curriculum.content import parse_blocks
+from curriculum.content import Block, parse_blocks
 from curriculum.models import SUBMITTED, Feedback, Manual, Module, ModuleVersion
+from lms.accounts.models import User
+from lms.accounts.permissions import has_role
 from lms.audit import services as audit
 from lms.errors import Invalid
 from lms.extensions import db
@@ -120,3 +124,71 @@ def resolved_by(version: ModuleVersion) -> list[Feedback]:
 
 def get_feedback(feedback_id: int) -> Feedback | None:
     return db.session.get(Feedback, feedback_id)
+
+
+#: The source a person's feedback most likely comes from, by role, in order of precedence.
+_SOURCE_BY_ROLE = (("trainer", "tot"), ("monitor", "monitoring"), ("teacher", "classroom"))
+
+
+def default_source(user: User) -> str | None:
+    """Where this person's feedback usually comes from, so the form needs one click less."""
+    for role, source in _SOURCE_BY_ROLE:
+        if has_role(user, role):
+            return source
+    return None
+
+
+def find_feedback(
+    manual: Manual, *, status: str | None = None, source: str | None = None
+) -> list[Feedback]:
+    """The inbox narrowed by status and source (unknown values mean "any"), newest first."""
+    query = (
+        select(Feedback)
+        .join(Module, Feedback.module_id == Module.id)
+        .where(Module.manual_id == manual.id)
+        .options(
+            joinedload(Feedback.module), joinedload(Feedback.version), joinedload(Feedback.author)
+        )
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    )
+    if status in STATUSES:
+        query = query.where(Feedback.status == status)
+    if source in SOURCES:
+        query = query.where(Feedback.source == source)
+    return list(db.session.scalars(query))
+
+
+def paragraph_of(version: ModuleVersion, paragraph_id: str) -> Block | None:
+    """The block feedback is anchored to, as the version has it (None if absent)."""
+    if not paragraph_id:
+        return None
+    return next((b for b in parse_blocks(version.body) if b.id == paragraph_id), None)
+
+
+def paragraph_texts(items: Iterable[Feedback]) -> dict[int, str]:
+    """Each item's paragraph source text, parsing every version once, for list excerpts."""
+    blocks_by_version: dict[int, dict[str, str]] = {}
+    texts = {}
+    for item in items:
+        if not item.paragraph_id:
+            continue
+        if item.version_id not in blocks_by_version:
+            blocks_by_version[item.version_id] = {
+                b.id: b.text for b in parse_blocks(item.version.body)
+            }
+        texts[item.id] = blocks_by_version[item.version_id].get(item.paragraph_id, "")
+    return texts
+
+
+def resolution_choices(item: Feedback) -> list[ModuleVersion]:
+    """Submitted versions of the item's module, newest first: the ones that can answer it.
+
+    Drafts are left out: a draft can still be discarded, and the link would go with it.
+    """
+    return list(
+        db.session.scalars(
+            select(ModuleVersion)
+            .where(ModuleVersion.module_id == item.module_id, ModuleVersion.status == SUBMITTED)
+            .order_by(ModuleVersion.created_at.desc(), ModuleVersion.id.desc())
+        )
+    )

@@ -120,3 +120,19 @@ def delete_term(entry: GlossaryTerm, *, actor_id: int | None) -> None:
         details={"source": entry.source_term},
     )
     db.session.delete(entry)
+
+
+def modules_without(manual: Manual, language: str) -> list[Module]:
+    """Modules with no version at all in ``language``: the translation work not yet begun."""
+    has_version = (
+        select(ModuleVersion.id)
+        .where(ModuleVersion.module_id == Module.id, ModuleVersion.language == language)
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(Module)
+            .where(Module.manual_id == manual.id, ~has_version)
+            .order_by(Module.position, Module.id)
+        )
+    )
