@@ -210,3 +210,42 @@ def assign_to_cohort(cohort_id: int, edition: Edition | None, *, actor_id: int |
 def edition_for_cohort(cohort_id: int) -> Edition | None:
     pinned = db.session.get(CohortEdition, cohort_id)
     return pinned.edition if pinned else None
+
+
+def reading_language(manual: Manual, preferred: str | None) -> str | None:
+    """The language a reader is given: theirs if an edition exists in it, else English,
+    else any language that has one (None: nothing is published)."""
+    languages = set(
+        db.session.scalars(
+            select(Edition.language).where(Edition.manual_id == manual.id).distinct()
+        )
+    )
+    for choice in (preferred, "en"):
+        if choice in languages:
+            return choice
+    return min(languages) if languages else None
+
+
+def edition_to_read(manual: Manual, user: Any) -> Edition | None:
+    """The edition a teacher or trainer should read: the one pinned for one of their cohorts
+    studying this manual (in the reading language), else the latest one."""
+    from lms.cohorts.models import Cohort, Membership
+
+    language = reading_language(manual, getattr(user, "preferred_language", None))
+    if language is None:
+        return None
+    cohort_ids = db.session.scalars(
+        select(Cohort.id)
+        .join(Membership, Membership.cohort_id == Cohort.id)
+        .where(
+            Membership.user_id == user.id,
+            Cohort.manual == manual.slug,
+            Cohort.archived.is_(False),
+        )
+        .order_by(Cohort.starts_on.desc().nulls_last(), Cohort.id.desc())
+    ).all()
+    for cohort_id in cohort_ids:
+        pinned = edition_for_cohort(cohort_id)
+        if pinned is not None and pinned.manual_id == manual.id and pinned.language == language:
+            return pinned
+    return latest_edition(manual, language)

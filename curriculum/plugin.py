@@ -31,11 +31,7 @@ def register_blueprints(app: Flask) -> Iterable[Blueprint]:
     from curriculum.blueprint import bp
 
     for name in VIEW_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
+        importlib.import_module(name)
     from curriculum.api_views import api_bp  # the JSON API lives under /api/v1/curriculum
 
     return [bp, api_bp]
@@ -85,12 +81,38 @@ def _render_manuals_panel(user: Any) -> str:
     return render_template("curriculum/panel.html", manuals=list_manuals())
 
 
+def _render_queue_panel(user: Any) -> str:
+    from curriculum.review import review_queue
+
+    return render_template("curriculum/panel_queue.html", items=review_queue(user))
+
+
+def _render_work_panel(user: Any) -> str:
+    from curriculum.versions import work_in_progress
+
+    return render_template("curriculum/panel_work.html", work=work_in_progress())
+
+
 @hookimpl
 def register_dashboard_panels() -> Iterable[DashboardPanel]:
     return [
         DashboardPanel(
+            "curriculum.queue",
+            _l("Awaiting your review"),
+            _render_queue_panel,
+            "curriculum.review",
+            order=12,
+        ),
+        DashboardPanel(
+            "curriculum.work",
+            _l("Versions in progress"),
+            _render_work_panel,
+            "curriculum.edit",
+            order=13,
+        ),
+        DashboardPanel(
             "curriculum.manuals", _l("Manuals"), _render_manuals_panel, "curriculum.view", order=20
-        )
+        ),
     ]
 
 
@@ -110,7 +132,23 @@ def register_cohort_sections() -> Iterable[Any]:
 @hookimpl
 def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
     if isinstance(obj, models.Manual):
-        return [("manual", obj.id)]
+        # Whoever teaches or learns in a cohort that studies a manual may read it.
+        from sqlalchemy import select
+
+        from lms.cohorts.models import Cohort
+        from lms.extensions import db
+
+        scopes: list[tuple[str, int]] = [("manual", obj.id)]
+        rows = db.session.execute(
+            select(Cohort.id, Cohort.madrasa_id, Cohort.region_id).where(Cohort.manual == obj.slug)
+        )
+        for cohort_id, madrasa_id, region_id in rows:
+            scopes.append(("cohort", cohort_id))
+            if madrasa_id is not None:
+                scopes.append(("madrasa", madrasa_id))
+            if region_id is not None:
+                scopes.append(("region", region_id))
+        return scopes
     return None
 
 
@@ -130,9 +168,8 @@ def register_cli_commands() -> Iterable[click.Command]:
 
 @hookimpl
 def load_demo_data(users: dict[str, Any]) -> None:
-    from curriculum.services import create_manual
-
     from curriculum import demo
+    from curriculum.services import create_manual
 
     editor = users.get("editor")
     for manual in SAMPLE_MANUALS:

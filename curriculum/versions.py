@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from curriculum.content import ContentError, ModuleDocument, parse_blocks, parse_module_file
@@ -307,3 +308,21 @@ def module_overview(manual: Manual) -> list[dict[str, Any]]:
                 slot["approved"] = version
         rows.append({"module": module, "languages": per_language})
     return rows
+
+
+def work_in_progress(limit: int = 10) -> dict[str, list[ModuleVersion]]:
+    """Drafts and versions still in review, newest first, for the editors' home panel."""
+    base = (
+        select(ModuleVersion)
+        .options(joinedload(ModuleVersion.module).joinedload(Module.manual))
+        .order_by(ModuleVersion.updated_at.desc())
+        .limit(limit)
+    )
+    return {
+        "drafts": list(db.session.scalars(base.where(ModuleVersion.status == DRAFT))),
+        "in_review": list(
+            db.session.scalars(
+                base.where(ModuleVersion.status == SUBMITTED, ModuleVersion.approved_at.is_(None))
+            )
+        ),
+    }

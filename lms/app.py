@@ -180,7 +180,6 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "navigation": navigation,
             "can": lambda p, o=None: can(current_user, p, o),
-            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
         }
 
     @app.after_request
