@@ -11,7 +11,15 @@ from flask_babel import lazy_gettext as _l
 
 from curriculum import models
 from lms import hookimpl
-from lms.accounts.roles import ADMIN, EDITOR, MONITOR, REVIEWER, TEACHER, TRAINER
+from lms.accounts.roles import (
+    ADMIN,
+    EDITOR,
+    MONITOR,
+    PARTICIPANT,
+    REVIEWER,
+    TEACHER,
+    TRAINER,
+)
 from lms.plugins import DashboardPanel, NavItem, Permission
 
 #: Modules that add routes to the blueprint (imported when the blueprint is registered).
@@ -50,7 +58,7 @@ def register_permissions() -> Iterable[Permission]:
         Permission(
             "curriculum.view",
             _l("Read the manuals"),
-            frozenset({EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR}),
+            frozenset({EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR, PARTICIPANT}),
         ),
         Permission("curriculum.edit", _l("Write and submit module versions"), frozenset({EDITOR})),
         Permission("curriculum.review", _l("Review module versions"), frozenset({REVIEWER})),
@@ -58,7 +66,7 @@ def register_permissions() -> Iterable[Permission]:
         Permission(
             "curriculum.feedback",
             _l("Give feedback on the manuals"),
-            frozenset({TRAINER, TEACHER, MONITOR, EDITOR}),
+            frozenset({TRAINER, TEACHER, MONITOR, EDITOR, PARTICIPANT}),
         ),
         Permission("curriculum.triage", _l("Triage feedback"), frozenset({EDITOR})),
         Permission("curriculum.glossary", _l("Keep the glossary"), frozenset({EDITOR, REVIEWER})),
