@@ -8,6 +8,7 @@ import click
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 
+from lessons import models  # noqa: F401  (its tables belong to the one Alembic history)
 from lms import hookimpl
 from lms.accounts.roles import TEACHER, TRAINER
 from lms.plugins import NavItem, Permission
