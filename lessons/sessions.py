@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lessons.models import (
@@ -171,7 +171,10 @@ def record_session(
     errors.update(
         _validate(
             held_on=held_on or session.held_on,
-            duration_minutes=duration_minutes or session.duration_minutes,
+            # ``is None``, not ``or``: an explicit 0 must fail here, not at the CHECK constraint.
+            duration_minutes=session.duration_minutes
+            if duration_minutes is None
+            else duration_minutes,
             module_version_id=session.module_version_id,
             title=session.title,
         )
@@ -233,3 +236,46 @@ def cancel_session(session: TeachingSession, *, actor_id: int | None) -> None:
     session.status = CANCELLED
     session.updated_at = utcnow()
     audit.record("session.cancel", "session", session.id, actor_id=actor_id)
+
+
+def attendance_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Marks per session and status ("18 of 25 present"), in one grouped query for lists."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(Attendance.session_id, Attendance.status, func.count(Attendance.id))
+        .where(Attendance.session_id.in_(session_ids))
+        .group_by(Attendance.session_id, Attendance.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for session_id, status, n in rows:
+        counts.setdefault(session_id, {})[status] = n
+    return counts
+
+
+def learner_attendance(cohort: Cohort) -> dict[int, dict[str, int]]:
+    """Per learner, the held sessions they were marked in, by status (one grouped query).
+
+    Counting marks rather than all held sessions is fair to a learner who joined late.
+    """
+    rows = db.session.execute(
+        select(Attendance.user_id, Attendance.status, func.count(Attendance.id))
+        .join(TeachingSession, TeachingSession.id == Attendance.session_id)
+        .where(TeachingSession.cohort_id == cohort.id, TeachingSession.status == HELD)
+        .group_by(Attendance.user_id, Attendance.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for user_id, status, n in rows:
+        counts.setdefault(user_id, {})[status] = n
+    return counts
+
+
+def attendance_list(session: TeachingSession) -> list[tuple[User, str]]:
+    """Who was marked what at one session, by name (one query)."""
+    rows = db.session.execute(
+        select(User, Attendance.status)
+        .join(Attendance, Attendance.user_id == User.id)
+        .where(Attendance.session_id == session.id)
+        .order_by(User.name, User.id)
+    )
+    return [(user, status) for user, status in rows]

@@ -16,5 +16,9 @@ bp = Blueprint("lessons", __name__, url_prefix="/lessons", template_folder="temp
 @bp.get("/")
 @permission_required("lessons.teach")
 def index() -> Any:
-    """The classes and ToT cohorts the user teaches, with learners counted by sex."""
-    return render_template("lessons/index.html", groups=groups_led_by(current_user))
+    """The classes and ToT cohorts the user teaches, with learners counted by sex, each
+    linked to its schedule (once that page exists) and its progress grid."""
+    return render_template(
+        "lessons/index.html",
+        groups=groups_led_by(current_user),
+    )

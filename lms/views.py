@@ -25,11 +25,12 @@ def home() -> Any:
     """Everyone lands here: visitors see what this is; users see the panels for their roles."""
     if not current_user.is_authenticated:
         return render_template("lms/welcome.html")
-    panels = [
-        (panel, Markup(panel.render(current_user)))
-        for panel in current_app.extensions["lms"].registries.panels
-        if panel.permission is None or can(current_user, panel.permission)
-    ]
+    panels = []
+    for panel in current_app.extensions["lms"].registries.panels:
+        if panel.permission is None or can(current_user, panel.permission):
+            html = panel.render(current_user)
+            if html.strip():  # a panel with nothing to say for this user is left out
+                panels.append((panel, Markup(html)))
     return render_template("lms/home.html", panels=panels)
 
 

@@ -32,7 +32,7 @@ def test_demo_loads_once_and_prints_the_log_ins(make_app):
         assert username in result.output
     with app.app_context():
         users = db.session.scalar(select(func.count(User.id)))
-        assert db.session.scalar(select(func.count(Cohort.id))) == 2
+        assert db.session.scalar(select(func.count(Cohort.id))) == 3  # two ToTs and a class
     again = runner.invoke(args=["demo"])
     assert "already there" in again.output
     with app.app_context():
