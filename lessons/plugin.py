@@ -72,9 +72,19 @@ def register_progress_items(cohort: Any) -> Iterable[ProgressItem]:
 
 @hookimpl
 def register_completion_rules() -> Iterable[CompletionRule]:
-    from lessons.rules import DEFAULT_MIN_ATTENDANCE, RULE_ID, attendance
+    from lessons.rules import DEFAULT_MIN_ATTENDANCE, RULE_ID, TOT_RULE_ID, attendance, tot
 
     return [
+        CompletionRule(
+            TOT_RULE_ID,
+            _l("ToT: enough attendance and a good practice lesson"),
+            tot,
+            _l(
+                "Complete when the participant attended at least %(percent)s%% of the sessions"
+                " and the average score of their practice lesson reaches min_practice (3 of 5).",
+                percent=DEFAULT_MIN_ATTENDANCE,
+            ),
+        ),
         CompletionRule(
             RULE_ID,
             _l("Enough attendance, and every other required item done"),
@@ -84,7 +94,7 @@ def register_completion_rules() -> Iterable[CompletionRule]:
                 " (parameter min_attendance) and did every required item of other plugins.",
                 percent=DEFAULT_MIN_ATTENDANCE,
             ),
-        )
+        ),
     ]
 
 

@@ -74,3 +74,44 @@ def attendance(ctx: CompletionContext) -> dict[int, CompletionResult]:
                 missing.append(item.label)
         results[learner] = CompletionResult(completed=not missing, missing=tuple(missing))
     return results
+
+
+TOT_RULE_ID = "lessons.tot"
+PRACTICE_ITEM_TYPE = "lessons.practice"
+DEFAULT_MIN_PRACTICE = 3.0
+
+
+def min_practice(params: Any) -> float:
+    """The practice-lesson average a participant needs (on the rubric's scale)."""
+    raw = (params or {}).get("min_practice", DEFAULT_MIN_PRACTICE)
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return DEFAULT_MIN_PRACTICE
+
+
+def tot(ctx: CompletionContext) -> dict[int, CompletionResult]:
+    """A ToT participant completes with enough attendance (as ``attendance``) and a scored
+    practice lesson whose average over trainer and peer scores reaches ``min_practice``."""
+    base = attendance(ctx)
+    wanted = min_practice(ctx.params)
+    averages: dict[int, list[float]] = {}
+    for (learner, item_type, _item_id), record in ctx.latest.items():
+        if item_type == PRACTICE_ITEM_TYPE and record.score is not None:
+            averages.setdefault(learner, []).append(record.score)
+    results: dict[int, CompletionResult] = {}
+    for learner, result in base.items():
+        missing = list(result.missing)
+        scores = averages.get(learner)
+        if not scores:
+            missing.append(_l("No practice lesson scored yet."))
+        elif sum(scores) / len(scores) < wanted:
+            missing.append(
+                _l(
+                    "practice lesson average %(score)s (%(needed)s needed)",
+                    score=f"{sum(scores) / len(scores):.1f}",
+                    needed=f"{wanted:.1f}",
+                )
+            )
+        results[learner] = CompletionResult(completed=not missing, missing=tuple(missing))
+    return results

@@ -371,3 +371,42 @@ def test_anonymous_visitors_are_sent_to_log_in(app, tot):
     ):
         response = client.get(url)
         assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_the_tot_rule_needs_attendance_and_a_good_practice_lesson(app):
+    """Practice averages feed completion: rule lessons.tot with min_practice 3."""
+    from lessons.rules import tot
+    from lms.plugins import CompletionContext
+    from lms.progress.models import ProgressRecord
+
+    class _Cohort:
+        id = 1
+
+    def record(score):
+        return ProgressRecord(
+            user_id=1,
+            item_type="lessons.practice",
+            item_id="9",
+            outcome="scored",
+            score=score,
+            source="t",
+        )
+
+    from lms.plugins import ProgressItem
+
+    held = ProgressItem("lessons.session", "5", "Day 1")
+    attended = ProgressRecord(
+        user_id=1, item_type="lessons.session", item_id="5", outcome="attended", source="t"
+    )
+    for score, expected in ((4.2, True), (2.5, False), (None, False)):
+        latest = {(1, "lessons.session", "5"): attended}
+        if score is not None:
+            latest[(1, "lessons.practice", "9")] = record(score)
+        ctx = CompletionContext(
+            cohort=_Cohort(),
+            items=[held],
+            learner_ids=[1],
+            latest=latest,
+            params={"min_practice": 3},
+        )
+        assert tot(ctx)[1].completed is expected, score
