@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "USERS_PER_PAGE": 50,
     "CSV_IMPORT_MAX_ROWS": 500,
+    "LESSONS_EDIT_WINDOW_DAYS": 7,
 }
 
 #: Keys that hold lists and may be given as comma-separated text in the environment.
