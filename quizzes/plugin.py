@@ -13,6 +13,9 @@ from lms.accounts.roles import EDITOR, TEACHER, TRAINER
 from lms.plugins import NavItem, Permission
 from quizzes import models  # noqa: F401  (its tables belong to the one Alembic history)
 
+#: The plugin's own hooks (pluggy adds them before registering the plugin).
+HOOKSPECS = "quizzes.hookspecs"
+
 
 @hookimpl
 def register_blueprints(app: Flask) -> Iterable[Blueprint]:
