@@ -133,3 +133,12 @@ def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
 
     manual = curriculum.get_manual(obj.manual_slug)
     return [("manual", manual.id)] if manual is not None else []
+
+
+@hookimpl(trylast=True)
+def load_demo_data(users: dict[str, Any]) -> None:
+    """A sample question bank and the demo ToT's pre- and post-test."""
+    from quizzes import demo
+
+    if "trainer" in users:
+        demo.load(users)

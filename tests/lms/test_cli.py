@@ -117,7 +117,7 @@ def test_plugin_command_groups_are_mounted(make_app):
     manuals = runner.invoke(args=["curriculum", "manuals"])
     assert "health-basics" in manuals.output and "civic-education" in manuals.output
     assert "tot-completion" in runner.invoke(args=["certificates", "designs"]).output
-    assert "No question banks yet." in runner.invoke(args=["quizzes", "banks"]).output
+    assert "Hand hygiene (sample)" in runner.invoke(args=["quizzes", "banks"]).output
     taught = runner.invoke(args=["lessons", "taught-by", "teacher"])
     assert "Civic Education, group 1 (sample)" in taught.output
 
