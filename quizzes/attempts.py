@@ -185,6 +185,8 @@ def start_attempt(
     key = clean_key(key)
     now = now or utcnow()
     begin_write()
+    if not may_take(user, quiz, quiz_service.cohort_of(quiz)):
+        raise NotAllowed()
     existing = _by_key(key)
     if existing is not None:
         return _own(existing, quiz, user)
@@ -193,9 +195,6 @@ def start_attempt(
         if not is_overdue(quiz, unfinished, now):
             return unfinished
         submit_attempt(unfinished, user, now=now)
-    cohort = quiz_service.cohort_of(quiz)
-    if not may_take(user, quiz, cohort):
-        raise NotAllowed()
     state = quiz_service.availability(quiz, now)
     if state == "not_open":
         raise Invalid(_l("This quiz is not open yet."))
@@ -250,13 +249,12 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Answer]:
     fixed_ids = [s.question_id for s in quiz.slots if s.question_id is not None]
     versions = quiz_service.latest_versions(fixed_ids)
     used: set[int] = set(fixed_ids)
-    picks: list[tuple[QuestionVersion, float | None]] = []
-    for slot in quiz.slots:
-        if slot.question_id is not None:
-            version = versions.get(slot.question_id)
-            if version is not None:
-                picks.append((version, slot.mark))
-            continue
+    per_slot: dict[int, list[QuestionVersion]] = {}
+    # Slots limited to a module draw before "any module" ones, which could otherwise take
+    # the few questions a module has.
+    for slot in sorted(
+        (s for s in quiz.slots if s.question_id is None), key=lambda s: not s.module_slug
+    ):
         assert slot.bank_id is not None
         pool = [
             q
@@ -266,7 +264,13 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Answer]:
         chosen = rng.sample(pool, min(slot.count, len(pool)))
         used.update(q.id for q in chosen)
         drawn = quiz_service.latest_versions(q.id for q in chosen)
-        picks.extend((drawn[q.id], slot.mark) for q in chosen)
+        per_slot[slot.id] = [drawn[q.id] for q in chosen]
+    picks: list[tuple[QuestionVersion, float | None]] = []
+    for slot in quiz.slots:
+        if slot.question_id is None:
+            picks.extend((version, slot.mark) for version in per_slot[slot.id])
+        elif (version := versions.get(slot.question_id)) is not None:
+            picks.append((version, slot.mark))
     if not any(quiz_service.is_answerable(v.qtype) for v, _mark in picks):
         raise Invalid(_l("This quiz has no questions yet."))
     if quiz.shuffle_questions:

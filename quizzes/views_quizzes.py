@@ -81,6 +81,13 @@ def cohort_quizzes(cohort_id: int) -> Any:
                 return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
     if form is not None and request.method == "GET":
         form.language.data = str(current_user.preferred_language or "en")
+    now = utcnow()
+    mine = {}
+    if attempts.is_learner(cohort.id, current_user.id):
+        for quiz, row in results.learner_results(current_user.id, cohort.id):
+            best = row.best
+            if best is not None and attempts.visibility(quiz, best, staff=False, now=now).score:
+                mine[quiz.id] = best
     return render_template(
         "quizzes/quiz_list.html",
         cohort=cohort,
@@ -88,8 +95,9 @@ def cohort_quizzes(cohort_id: int) -> Any:
         manage=manage,
         form=form,
         kinds=KIND_LABELS,
-        now=utcnow(),
+        now=now,
         availability=quiz_service.availability,
+        mine=mine,
     )
 
 

@@ -253,6 +253,8 @@ def test_taking_through_the_pages_saves_and_resumes(app, client):
     assert graded.passed is False
     review = client.get(f"/quizzes/attempts/{attempt.id}/review").get_data(as_text=True)
     assert "33.33%" in review and "not passed" in review
+    listing = client.get(f"/quizzes/cohorts/{group.id}/quizzes").get_data(as_text=True)
+    assert "Your best score: 33.33%" in listing
     # A second submit (double tap) changes nothing.
     client.post(f"/quizzes/attempts/{attempt.id}/submit", data={"key": attempt.idempotency_key})
     assert db.session.scalar(select(func.count(ProgressRecord.id))) == 1
