@@ -23,6 +23,7 @@ from lessons import sessions as service
 from lessons.models import CANCELLED, TeachingSession
 from lessons.views_sessions import can_record, sees_everyone, session_modules, session_title
 from lms.accounts.permissions import can, require
+from lms.api import CSRF_HEADER
 from lms.cohorts.models import Cohort
 from lms.cohorts.services import get_cohort
 from lms.errors import TITLES, Conflict, Invalid
@@ -30,8 +31,6 @@ from lms.extensions import db
 from lms.progress import api as progress
 
 api_bp = Blueprint("lessons_api", __name__, url_prefix="/api/v1/lessons")
-
-CSRF_HEADER = "X-CSRFToken"
 
 
 @api_bp.after_request

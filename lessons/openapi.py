@@ -10,38 +10,14 @@ from typing import Any
 
 from lessons.models import CANCELLED, HELD, PLANNED, TOT_STAGES
 from lessons.sessions import STATUSES
+from lms.api import CSRF_HEADER, error_responses, ok_with_csrf, schema_ref
 
 PREFIX = "/api/v1/lessons"
 TAG = "lessons"
-CSRF_HEADER = "X-CSRFToken"
 
 MARK = {"type": "string", "enum": list(STATUSES)}
 NULLABLE_MARK = {"type": ["string", "null"], "enum": [*STATUSES, None]}
 DATE = {"type": "string", "format": "date"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    names = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
-    return {code: {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
-
-
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    """A 200 answer; every one carries a fresh CSRF token for the next POST."""
-    return {
-        "description": description,
-        "headers": {
-            CSRF_HEADER: {
-                "description": "The CSRF token to send back in the `X-CSRFToken` header of a "
-                "POST made with this session.",
-                "schema": {"type": "string"},
-            }
-        },
-        "content": {"application/json": {"schema": _ref(schema)}},
-    }
 
 
 def _id(name: str, description: str) -> dict[str, Any]:
@@ -74,8 +50,8 @@ PATHS: dict[str, Any] = {
             "counts of held ones. Needs `cohorts.view` on the cohort.",
             "parameters": [COHORT_ID],
             "responses": {
-                "200": _ok("The sessions.", "LessonsSessionList"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The sessions.", "LessonsSessionList"),
+                **error_responses("401", "403", "404"),
             },
         }
     },
@@ -89,8 +65,8 @@ PATHS: dict[str, Any] = {
             "`attendance: null` and only their own mark in `my_attendance`.",
             "parameters": [SESSION_ID],
             "responses": {
-                "200": _ok("The session.", "LessonsSessionDetail"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The session.", "LessonsSessionDetail"),
+                **error_responses("401", "403", "404"),
             },
         }
     },
@@ -102,8 +78,8 @@ PATHS: dict[str, Any] = {
             "description": "The marks only, with the same visibility as `getSession`.",
             "parameters": [SESSION_ID],
             "responses": {
-                "200": _ok("The marks.", "LessonsAttendance"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The marks.", "LessonsAttendance"),
+                **error_responses("401", "403", "404"),
             },
         },
         "post": {
@@ -130,16 +106,18 @@ PATHS: dict[str, Any] = {
             ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("LessonsRecordRequest")}},
+                "content": {"application/json": {"schema": schema_ref("LessonsRecordRequest")}},
             },
             "responses": {
-                "200": _ok("The recorded session, with every mark.", "LessonsSessionDetail"),
+                "200": ok_with_csrf(
+                    "The recorded session, with every mark.", "LessonsSessionDetail"
+                ),
                 "400": {
                     "description": "Invalid input (a field error per wrong field) or a "
                     "missing or wrong CSRF token.",
-                    "content": {"application/json": {"schema": _ref("LessonsInvalid")}},
+                    "content": {"application/json": {"schema": schema_ref("LessonsInvalid")}},
                 },
-                **_errors("401", "403", "404"),
+                **error_responses("401", "403", "404"),
                 "409": {
                     "description": "The session was cancelled.",
                     "content": {
@@ -159,8 +137,8 @@ PATHS: dict[str, Any] = {
             "(`null` when the rule is not available). Needs `progress.view` on the cohort.",
             "parameters": [COHORT_ID],
             "responses": {
-                "200": _ok("The learners' progress.", "LessonsCohortProgress"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The learners' progress.", "LessonsCohortProgress"),
+                **error_responses("401", "403", "404"),
             },
         }
     },
@@ -181,7 +159,7 @@ _MARKS = {
     "attendance": {
         "type": ["array", "null"],
         "description": "Every mark, by name; `null` for someone who may see only their own.",
-        "items": _ref("LessonsMark"),
+        "items": schema_ref("LessonsMark"),
     },
     "my_attendance": {**NULLABLE_MARK, "description": "The caller's own mark, if any."},
     "notes": {"type": ["string", "null"], "description": "The teacher's notes (leaders only)."},
@@ -244,7 +222,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["cohort", "sessions"],
         "properties": {
             "cohort": {"type": "integer"},
-            "sessions": {"type": "array", "items": _ref("LessonsSession")},
+            "sessions": {"type": "array", "items": schema_ref("LessonsSession")},
         },
     },
     "LessonsMark": {
@@ -258,7 +236,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "LessonsSessionDetail": {
         "allOf": [
-            _ref("LessonsSession"),
+            schema_ref("LessonsSession"),
             {
                 "type": "object",
                 "required": list(_MARKS),
@@ -362,7 +340,7 @@ SCHEMAS: dict[str, Any] = {
             "cohort": {"type": "integer"},
             "completion_rule": {"type": "string"},
             "sessions_held": {"type": "integer"},
-            "learners": {"type": "array", "items": _ref("LessonsLearnerProgress")},
+            "learners": {"type": "array", "items": schema_ref("LessonsLearnerProgress")},
         },
     },
 }

@@ -207,3 +207,39 @@ def _set_up(state: BlueprintSetupState) -> None:
     anonymous API requests with JSON."""
     state.app.extensions[EXTENSION_KEY] = build_document(state.app)
     login_manager.unauthorized_handler(unauthorized)
+
+
+# --- building blocks for plugins' OpenAPI fragments ----------------------------------------
+
+CSRF_HEADER = "X-CSRFToken"
+_ERROR_RESPONSES = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+}
+
+
+def schema_ref(name: str) -> dict[str, str]:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def error_responses(*codes: str) -> dict[str, Any]:
+    """The core's shared error answers (400, 401, 403, 404) by status code."""
+    return {code: {"$ref": f"#/components/responses/{_ERROR_RESPONSES[code]}"} for code in codes}
+
+
+def ok_with_csrf(description: str, schema: str) -> dict[str, Any]:
+    """A 200 JSON answer that also carries a fresh CSRF token for the next POST or PUT."""
+    return {
+        "description": description,
+        "headers": {
+            CSRF_HEADER: {
+                "description": "The CSRF token to send back in the `X-CSRFToken` header of "
+                "a POST or PUT made with this session.",
+                "schema": {"type": "string"},
+            }
+        },
+        "content": {"application/json": {"schema": schema_ref(schema)}},
+    }

@@ -36,7 +36,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from lms.api import unauthorized
+from lms.api import CSRF_HEADER, unauthorized
 from lms.cohorts.services import get_cohort
 from lms.errors import TITLES, Conflict, Invalid, NotAllowed, NotFound
 from lms.extensions import db
@@ -49,7 +49,7 @@ from quizzes.models import IN_PROGRESS, Answer, Attempt, Quiz
 PREFIX = "/api/v1/quizzes"
 api_bp = Blueprint("quizzes_api", __name__, url_prefix=PREFIX)
 
-CSRF_HEADER = "X-CSRFToken"
+
 #: How a response is given, per question type (plugin types: "other").
 CHOICE, CHOICES, MATCH, TEXT, NONE, OTHER = "choice", "choices", "match", "text", "none", "other"
 TEXT_TYPES = ("shortanswer", "numerical", "essay")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.api import CSRF_HEADER, error_responses, ok_with_csrf, schema_ref
 from quizzes.models import GRADED, IN_PROGRESS, KINDS, NEEDS_GRADING, SUBMITTED
 
 PREFIX = "/api/v1/quizzes"
 TAG = "quizzes"
-CSRF_HEADER = "X-CSRFToken"
 
 STATUSES = [IN_PROGRESS, SUBMITTED, NEEDS_GRADING, GRADED]
 DATE_TIME = {"type": "string", "format": "date-time"}
@@ -22,32 +22,11 @@ NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    names = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
-    return {code: {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
-
-
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    """A 200 answer; a GET's carries a fresh CSRF token for the next POST or PUT."""
+def _json(description: str, schema: str) -> dict[str, Any]:
     return {
         "description": description,
-        "headers": {
-            CSRF_HEADER: {
-                "description": "On a GET: the CSRF token to send back in the `X-CSRFToken` "
-                "header of a POST or PUT made with this session.",
-                "schema": {"type": "string"},
-            }
-        },
-        "content": {"application/json": {"schema": _ref(schema)}},
+        "content": {"application/json": {"schema": schema_ref(schema)}},
     }
-
-
-def _json(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
 def _conflict(description: str) -> dict[str, Any]:
@@ -57,7 +36,7 @@ def _conflict(description: str) -> dict[str, Any]:
 def _invalid(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": _ref("QuizzesInvalid")}},
+        "content": {"application/json": {"schema": schema_ref("QuizzesInvalid")}},
     }
 
 
@@ -109,8 +88,8 @@ PATHS: dict[str, Any] = {
             "gets 403.",
             "parameters": [COHORT_ID],
             "responses": {
-                "200": _ok("The quizzes.", "QuizzesQuizList"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The quizzes.", "QuizzesQuizList"),
+                **error_responses("401", "403", "404"),
             },
         }
     },
@@ -131,7 +110,7 @@ PATHS: dict[str, Any] = {
             "parameters": [QUIZ_ID, CSRF_PARAMETER],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("QuizzesIdempotencyKey")}},
+                "content": {"application/json": {"schema": schema_ref("QuizzesIdempotencyKey")}},
             },
             "responses": {
                 "200": _json(
@@ -143,7 +122,7 @@ PATHS: dict[str, Any] = {
                     "No valid key (a field error), a quiz without questions, or a missing "
                     "or wrong CSRF token."
                 ),
-                **_errors("401", "403", "404"),
+                **error_responses("401", "403", "404"),
                 "409": _conflict(
                     "The quiz is closed or not open yet, every attempt allowed is used, or "
                     "the key was already used for another quiz or learner."
@@ -162,8 +141,8 @@ PATHS: dict[str, Any] = {
             "what was saved.",
             "parameters": [ATTEMPT_ID],
             "responses": {
-                "200": _ok("The attempt.", "QuizzesAttempt"),
-                **_errors("401", "403", "404"),
+                "200": ok_with_csrf("The attempt.", "QuizzesAttempt"),
+                **error_responses("401", "403", "404"),
             },
         }
     },
@@ -183,7 +162,7 @@ PATHS: dict[str, Any] = {
             "parameters": [ATTEMPT_ID, CSRF_PARAMETER],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("Answers")}},
+                "content": {"application/json": {"schema": schema_ref("Answers")}},
             },
             "responses": {
                 "200": _json("Every saved response, after this save.", "QuizzesSavedAnswers"),
@@ -191,7 +170,7 @@ PATHS: dict[str, Any] = {
                     "A response that does not fit its question (a field error per "
                     "`answers.<position>`), or a missing or wrong CSRF token."
                 ),
-                **_errors("401", "403", "404"),
+                **error_responses("401", "403", "404"),
                 "409": _conflict(
                     "The attempt was already submitted, or its time is up (it is then "
                     "submitted with what was saved)."
@@ -216,12 +195,12 @@ PATHS: dict[str, Any] = {
             "parameters": [ATTEMPT_ID, CSRF_PARAMETER],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("QuizzesIdempotencyKey")}},
+                "content": {"application/json": {"schema": schema_ref("QuizzesIdempotencyKey")}},
             },
             "responses": {
                 "200": _json("The result.", "AttemptResult"),
                 "400": _invalid("No valid key, or a missing or wrong CSRF token."),
-                **_errors("401", "403", "404"),
+                **error_responses("401", "403", "404"),
                 "409": _conflict("The key is not this attempt's."),
             },
         }
@@ -270,7 +249,7 @@ _ATTEMPT_FIELDS: dict[str, Any] = {
     "submitted_at": NULLABLE_DATE_TIME,
     "answered": {"type": "integer", "description": "Questions with a saved response."},
     "answerable": {"type": "integer", "description": "Questions to answer."},
-    "questions": {"type": "array", "items": _ref("QuestionForLearner")},
+    "questions": {"type": "array", "items": schema_ref("QuestionForLearner")},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -319,7 +298,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["cohort", "quizzes"],
         "properties": {
             "cohort": {"type": "integer"},
-            "quizzes": {"type": "array", "items": _ref("Quiz")},
+            "quizzes": {"type": "array", "items": schema_ref("Quiz")},
         },
     },
     "QuizzesIdempotencyKey": {
@@ -385,14 +364,14 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             **_ATTEMPT_FIELDS,
             "result": {
-                "oneOf": [{"type": "null"}, _ref("AttemptResult")],
+                "oneOf": [{"type": "null"}, schema_ref("AttemptResult")],
                 "description": "null while in progress.",
             },
         },
     },
     "QuizzesAttempt": {
         "description": "An attempt as read back: the same as a start's answer.",
-        "allOf": [_ref("AttemptStart")],
+        "allOf": [schema_ref("AttemptStart")],
     },
     "Answers": {
         "type": "object",
