@@ -11,7 +11,7 @@ import io
 import re
 from typing import Any
 
-from flask import current_app, render_template, request, send_file
+from flask import render_template, request, send_file
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,11 +51,6 @@ def _bank(bank_id: int) -> QuestionBank:
         raise NotFound()
     require("quizzes.author", bank)
     return bank
-
-
-def _bank_url_endpoint() -> str | None:
-    """The bank page, when the package that draws it is installed."""
-    return "quizzes.bank" if "quizzes.bank" in current_app.view_functions else None
 
 
 def _read_upload(form: GiftImportForm) -> tuple[str, str]:
@@ -103,7 +98,6 @@ def import_gift(bank_id: int) -> Any:
                 bank=bank,
                 report=report,
                 labels={type_id: qtype.label for type_id, qtype in registry().items()},
-                bank_endpoint=_bank_url_endpoint(),
             )
     return render_template(
         "quizzes/gift_import.html",
@@ -111,7 +105,6 @@ def import_gift(bank_id: int) -> Any:
         form=form,
         problems=problems[:MAX_PROBLEMS_SHOWN],
         problem_count=len(problems),
-        bank_endpoint=_bank_url_endpoint(),
     )
 
 
