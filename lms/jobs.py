@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import JSON, ForeignKey, String, update
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.extensions import db
@@ -78,6 +78,42 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in {SUCCEEDED, FAILED}
+
+
+class JobFile(db.Model):
+    """A file a job produced (a report PDF, a ZIP of certificates), kept for downloading.
+
+    Stored in the database so every web process and worker sees it without a shared disk;
+    the bytes are loaded only when the file is downloaded.
+    """
+
+    __tablename__ = "lms_job_file"
+    __table_args__ = (UniqueConstraint("job_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("lms_job.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def attach_file(job_id: str, name: str, mimetype: str, data: bytes) -> JobFile:
+    """Keep a job's output (replacing an earlier file of the same name); the caller commits."""
+    existing = db.session.scalar(
+        select(JobFile).where(JobFile.job_id == job_id, JobFile.name == name)
+    )
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.flush()
+    stored = JobFile(job_id=job_id, name=name, mimetype=mimetype, size=len(data), data=data)
+    db.session.add(stored)
+    return stored
+
+
+def job_file(job_id: str, name: str) -> JobFile | None:
+    return db.session.scalar(select(JobFile).where(JobFile.job_id == job_id, JobFile.name == name))
 
 
 def init_celery(app: Flask) -> Celery:
