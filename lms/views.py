@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from lms.accounts.permissions import can, has_role
 from lms.accounts.roles import ADMIN
 from lms.config import LANGUAGES
 from lms.errors import Invalid, NotFound
 from lms.extensions import db
-from lms.jobs import Job
+from lms.jobs import Job, JobFile, job_file
 from lms.urls import safe_next
 
 bp = Blueprint("lms", __name__)
@@ -54,7 +63,25 @@ def job(job_id: str) -> Any:
     found = _visible_job(job_id)
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return jsonify(job_json(found))
-    return render_template("lms/job.html", job=found)
+    files = db.session.execute(
+        select(JobFile.name, JobFile.size).where(JobFile.job_id == found.id).order_by(JobFile.id)
+    ).all()
+    return render_template("lms/job.html", job=found, files=files)
+
+
+@bp.get("/jobs/<job_id>/files/<path:name>")
+@login_required
+def job_download(job_id: str, name: str) -> Any:
+    """A file the job produced, for whoever started the job (or an administrator)."""
+    found = _visible_job(job_id)
+    stored = job_file(found.id, name)
+    if stored is None:
+        raise NotFound()
+    return Response(
+        stored.data,
+        mimetype=stored.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{stored.name}"'},
+    )
 
 
 @bp.get("/jobs/<job_id>.json")

@@ -56,3 +56,26 @@ def test_broker_configuration_turns_off_eager_mode(make_app):
         assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:6379/15"
     finally:
         make_app()  # later tests in this process get the eager default back
+
+
+@jobs.job_task()
+def writes_a_file(job_id: str) -> None:
+    jobs.attach_file(job_id, "report.csv", "text/csv", "a,b\n1,2\n".encode())
+    jobs.finish_job(job_id)
+
+
+def test_files_a_job_made_are_downloaded_by_its_owner_only(app, client):
+    owner, stranger = factories.user("trainer"), factories.user("trainer")
+    db.session.commit()
+    job = jobs.start_job("Writing", writes_a_file, created_by_id=owner.id)
+    factories.login(client, owner)
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f"/jobs/{job.id}/files/report.csv" in page
+    download = client.get(f"/jobs/{job.id}/files/report.csv")
+    assert download.status_code == 200 and download.data == b"a,b\n1,2\n"
+    assert download.mimetype == "text/csv"
+    assert client.get(f"/jobs/{job.id}/files/other.csv").status_code == 404
+
+    other = app.test_client()
+    factories.login(other, stranger)
+    assert other.get(f"/jobs/{job.id}/files/report.csv").status_code == 404
