@@ -60,7 +60,7 @@ def test_broker_configuration_turns_off_eager_mode(make_app):
 
 @jobs.job_task()
 def writes_a_file(job_id: str) -> None:
-    jobs.attach_file(job_id, "report.csv", "text/csv", "a,b\n1,2\n".encode())
+    jobs.attach_file(job_id, "report.csv", "text/csv", b"a,b\n1,2\n")
     jobs.finish_job(job_id)
 
 
