@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "LOAD_ENTRYPOINTS": True,
     "CELERY_BROKER_URL": None,
     "CELERY_RESULT_BACKEND": None,
+    "JOBS_IN_BACKGROUND": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute",

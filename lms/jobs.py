@@ -1,8 +1,10 @@
 """Background jobs: a Celery app, and a ``Job`` row so pages can show progress.
 
-In the embedded default there is no broker: tasks run in-process, at once
-(``task_always_eager``). Set ``LMS_CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``)
-and run ``celery -A lms.jobs worker`` to run them in workers instead; the code is the same.
+In the embedded default there is no broker: tasks run in-process, in a background thread
+of the web process, so the page that started a job can show its progress bar while it runs
+(``LMS_JOBS_IN_BACKGROUND=false`` runs them at once, inside the request, as the tests do).
+Set ``LMS_CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``) and run
+``celery -A lms.worker worker`` to run them in workers instead; the code is the same.
 
 A long task is started with ``start_job``; it reports with ``report_progress`` and ends
 with ``finish_job`` (or fails, which the task wrapper records). ``/jobs/<id>`` shows it.
@@ -10,6 +12,7 @@ with ``finish_job`` (or fails, which the task wrapper records). ``/jobs/<id>`` s
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime
 from typing import Any
@@ -132,13 +135,60 @@ def init_celery(app: Flask) -> Celery:
 
 
 def start_job(name: str, task: Any, *args: Any, created_by_id: int | None = None) -> Job:
-    """Create the job row (committed, so workers see it), then queue ``task(job_id, *args)``."""
+    """Create the job row (committed, so workers see it), then queue ``task(job_id, *args)``.
+
+    With a broker the task goes to a worker. Without one it runs in a background thread of
+    this process (the embedded default), or at once when ``JOBS_IN_BACKGROUND`` is off.
+    """
     job = Job(id=str(uuid.uuid4()), name=name, created_by_id=created_by_id)
     db.session.add(job)
     db.session.commit()
-    task.delay(job.id, *args)
+    if celery.conf.task_always_eager and current_app.config.get("JOBS_IN_BACKGROUND", True):
+        run_in_thread(task, job.id, *args)
+    else:
+        task.delay(job.id, *args)
     db.session.expire(job)
     return job
+
+
+def run_in_thread(task: Any, *args: Any) -> threading.Thread:
+    """Run a task in a daemon thread with its own app context (and so its own session)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def runner() -> None:
+        with app.app_context():
+            try:
+                task(*args)
+            except Exception:  # recorded on the job by job_task; nothing else to do here
+                pass
+            finally:
+                db.session.remove()
+
+    key = str(args[0]) if args else ""
+    thread = threading.Thread(target=runner, name=f"lms-job-{key}")
+    thread.daemon = True
+    _background[key] = thread
+    thread.start()
+    return thread
+
+
+#: Background threads by job id, so the command line (and tests) can wait for one to end.
+_background: dict[str, threading.Thread] = {}
+
+
+def wait_for_job(job_id: str, timeout: float | None = None) -> bool:
+    """Wait for a job running in a thread of this process; True once it is no longer running.
+
+    Jobs sent to workers are not waited for (their page shows their progress).
+    """
+    thread = _background.get(job_id)
+    if thread is None:
+        return True
+    thread.join(timeout)
+    if thread.is_alive():
+        return False
+    _background.pop(job_id, None)
+    return True
 
 
 def _set(job_id: str, **values: Any) -> None:

@@ -121,6 +121,8 @@ TEST_CONFIG: dict[str, Any] = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": "lms.test",
+    # Jobs run at once inside the request, so a test sees their result without waiting.
+    "JOBS_IN_BACKGROUND": False,
 }
 
 

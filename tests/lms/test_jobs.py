@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from lms import jobs
 from lms.extensions import db
 from tests import factories
@@ -79,3 +81,32 @@ def test_files_a_job_made_are_downloaded_by_its_owner_only(app, client):
     other = app.test_client()
     factories.login(other, stranger)
     assert other.get(f"/jobs/{job.id}/files/report.csv").status_code == 404
+
+
+_release = threading.Event()
+
+
+@jobs.job_task()
+def waits_for_release(job_id: str) -> None:
+    jobs.report_progress(job_id, 1, 2, message="half way")
+    _release.wait(timeout=30)
+    jobs.finish_job(job_id, {"released": True})
+
+
+def test_in_the_embedded_default_a_job_runs_in_the_background(make_app):
+    """Without a broker the request that starts a job returns at once; the page shows progress."""
+    app = make_app({"JOBS_IN_BACKGROUND": True})
+    with app.app_context():
+        owner = factories.user("trainer")
+        db.session.commit()
+        _release.clear()
+        job = jobs.start_job("Waiting", waits_for_release, created_by_id=owner.id)
+        client = app.test_client()
+        factories.login(client, owner)
+        # The job has not finished: the page refreshes itself until it does.
+        page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+        assert 'http-equiv="refresh"' in page
+        _release.set()
+        assert jobs.wait_for_job(job.id, timeout=30)
+        db.session.expire_all()
+        assert client.get(f"/jobs/{job.id}.json").json["result"] == {"released": True}
