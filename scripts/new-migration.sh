@@ -11,4 +11,4 @@ trap 'rm -rf "$tmp"' EXIT
 export LMS_INSTANCE_PATH="$tmp/instance" LMS_DATABASE_URL="sqlite:///$tmp/head.sqlite3"
 .venv/bin/lms db upgrade >/dev/null 2>&1
 .venv/bin/lms db migrate --rev-id "$rev" -m "$message" 2>&1 | grep -E "Detected|Generating" || true
-.venv/bin/ruff format -q lms/migrations/versions || true
+.venv/bin/ruff format -q "lms/migrations/versions/${rev}_"*.py || true

@@ -61,3 +61,18 @@ def test_role_grant_writes_an_audit_entry_in_the_same_transaction(app):
     services.grant_role(person, "trainer", actor_id=None)
     db.session.commit()
     assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "role.grant"))
+
+
+def test_a_batch_of_entries_continues_the_chain(app):
+    audit.record("before", "thing", 1, actor_id=None)
+    audit.record_many(
+        "certificate.issued",
+        "certificate",
+        [(10, {"serial": "A"}), (11, {"serial": "B"}), (12, {"serial": "C"})],
+        actor_id=None,
+    )
+    audit.record("after", "thing", 2, actor_id=None)
+    db.session.commit()
+    actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == ["before", *["certificate.issued"] * 3, "after"]
+    assert audit.verify_chain() == []
