@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -20,26 +19,58 @@ KINDS = {
 
 @dataclass(frozen=True)
 class CertificateTemplate:
-    """A certificate design: a Jinja template rendered to an A4 landscape PDF."""
+    """A certificate design: a Jinja template rendered to an A4 landscape PDF.
+
+    ``template`` and ``stylesheet`` are names the app's Jinja loader resolves, so a package
+    ships both in its own ``templates/`` folder. The stylesheet is kept apart from the HTML
+    (no ``<style>`` block) because parsing CSS is a large part of a render: the renderer
+    parses it once per process and reuses it for every certificate.
+    """
 
     id: str
     label: Any
     kind: str
     template: str
     languages: tuple[str, ...] = ("en", "ru", "ky")
+    #: The design's CSS, a template name like "certificates/pdf/classic.css" (None: no CSS).
+    stylesheet: str | None = None
+    #: A bilingual design also prints its texts in this language, after the issued one.
+    second_language: str | None = None
 
 
-@dataclass(frozen=True)
-class SampleCertificate:
-    """Invented data for previews, so a design can be checked before anyone is issued one."""
-
-    recipient_name: str = "Айгүл Токтосунова"
-    achievement: Any = field(default_factory=lambda: _l("Training of Trainers: Health Basics"))
-    cohort_name: str = "ToT: Health Basics, Osh (sample)"
-    issued_on: date = date(2026, 9, 16)
-    serial: str = "OSH-2026-000123"
-    verification_url: str = "https://lms.example/verify/SAMPLE"
-    issuer: Any = field(default_factory=lambda: _l("Madrasa LMS (sample issuer)"))
+#: The designs the certificates plugin ships; other packages add theirs through the hook.
+BUILTIN_DESIGNS: tuple[CertificateTemplate, ...] = (
+    CertificateTemplate(
+        id="tot-completion",
+        label=_l("Training of Trainers completion"),
+        kind="tot-completion",
+        template="certificates/pdf/tot_completion.html",
+        stylesheet="certificates/pdf/certificate.css",
+    ),
+    CertificateTemplate(
+        id="course-completion",
+        label=_l("Course completion"),
+        kind="course-completion",
+        template="certificates/pdf/course_completion.html",
+        stylesheet="certificates/pdf/certificate.css",
+    ),
+    CertificateTemplate(
+        id="graduate",
+        label=_l("One-year course graduate"),
+        kind="graduate",
+        template="certificates/pdf/graduate.html",
+        stylesheet="certificates/pdf/certificate.css",
+    ),
+    CertificateTemplate(
+        id="tot-completion-ky-ru",
+        label=_l("Training of Trainers completion, Kyrgyz and Russian"),
+        kind="tot-completion",
+        template="certificates/pdf/tot_completion_bilingual.html",
+        languages=("ky",),
+        stylesheet="certificates/pdf/certificate.css",
+        second_language="ru",
+    ),
+)
 
 
 def all_templates() -> dict[str, CertificateTemplate]:

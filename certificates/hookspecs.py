@@ -18,7 +18,8 @@ def register_certificate_templates() -> Iterable[CertificateTemplate]:
     """Return certificate designs (``certificates.designs.CertificateTemplate``).
 
     Called when the certificates plugin lists or renders designs. Each has a stable id and
-    names a Jinja template (HTML + CSS rendered by WeasyPrint, A4 landscape) that receives
-    ``certificate`` (recipient name, achievement, cohort, date, serial, verification URL).
+    names a Jinja template and stylesheet (HTML + CSS rendered by WeasyPrint, one A4
+    landscape page) that receives ``certificate`` (a ``PrintedCertificate``: what was frozen
+    at issuance), ``design``, ``lang``, ``qr_image`` and the helpers docs/plugins.md lists.
     Ids are unique across packages.
     """

@@ -144,8 +144,11 @@ def build_document(app: Flask) -> dict[str, Any]:
         if unknown:
             raise PluginError(f"unknown keys in an OpenAPI fragment: {sorted(unknown)}")
         for path, item in fragment.get("paths", {}).items():
-            if not path.startswith(API_PREFIX):
-                raise PluginError(f"the API path {path!r} is not under {API_PREFIX}")
+            if not path.startswith(API_PREFIX) and not _is_public(item):
+                raise PluginError(
+                    f"the API path {path!r} is not under {API_PREFIX} "
+                    "(only public operations, with `security: []`, may be elsewhere)"
+                )
             _add_unique(paths, path, item, "API path")
         for name, schema in fragment.get("schemas", {}).items():
             _add_unique(schemas, name, schema, "API schema")
@@ -154,6 +157,19 @@ def build_document(app: Flask) -> dict[str, Any]:
                 raise PluginError(f"two plugins register the API tag {tag['name']!r}")
             tags.append(tag)
     return copy.deepcopy(document)
+
+
+def _is_public(item: dict[str, Any]) -> bool:
+    """Every operation of a path item declares that it needs no log-in (``security: []``).
+
+    Such paths may live outside ``/api/`` (e.g. the public check of a certificate at
+    ``/verify/<code>.json``, printed on paper as a short address).
+    """
+    operations = [value for key, value in item.items() if key in _HTTP_METHODS]
+    return bool(operations) and all(op.get("security") == [] for op in operations)
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 def _add_unique(target: dict[str, Any], key: str, value: Any, what: str) -> None:

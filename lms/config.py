@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": None,
     "DATABASE_URL": None,
+    #: The address people reach the site at (printed on certificates); required in production.
+    "PUBLIC_URL": "",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "LANGUAGES": list(LANGUAGES),
     "BABEL_DEFAULT_LOCALE": "en",

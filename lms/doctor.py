@@ -33,8 +33,31 @@ def run_checks() -> list[Check]:
         check_weasyprint(),
         *check_fonts(),
         check_secret_key(),
+        check_public_url(),
         check_broker(),
     ]
+
+
+def check_public_url() -> Check:
+    """The address printed on certificates and signed into them must be the real one."""
+    url = str(current_app.config.get("PUBLIC_URL") or "")
+    if url.startswith("https://"):
+        return Check("public address", "ok", url)
+    if current_app.config.get("PRODUCTION"):
+        return Check(
+            "public address",
+            "fail" if not url else "warn",
+            "LMS_PUBLIC_URL is not set: certificates cannot be issued"
+            if not url
+            else f"{url} is not https: phones and verifiers may refuse it",
+            "set LMS_PUBLIC_URL to the https address people reach this site at",
+        )
+    return Check(
+        "public address",
+        "ok" if url else "warn",
+        url or "not set: certificates printed on this laptop name the address it was opened at",
+        "set LMS_PUBLIC_URL before issuing certificates people will keep",
+    )
 
 
 def check_database() -> Check:

@@ -89,7 +89,8 @@ def register_cohort_sections() -> Iterable[CohortSection]:
     """Return sections for the cohort page (``lms.plugins.CohortSection``). Called once.
 
     A section is shown to users holding its permission on the cohort; its ``render``
-    callable receives the cohort and the user and returns HTML at request time.
+    callable receives the cohort and the user and returns HTML at request time (blank HTML
+    leaves the section out for that user).
     """
 
 

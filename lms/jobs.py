@@ -134,21 +134,31 @@ def init_celery(app: Flask) -> Celery:
     return celery
 
 
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
 def start_job(name: str, task: Any, *args: Any, created_by_id: int | None = None) -> Job:
-    """Create the job row (committed, so workers see it), then queue ``task(job_id, *args)``.
+    """Create the job row (committed, so workers see it), then queue ``task(job_id, *args)``."""
+    job = Job(id=new_job_id(), name=name, created_by_id=created_by_id)
+    db.session.add(job)
+    db.session.commit()
+    launch(job, task, *args)
+    return job
+
+
+def launch(job: Job, task: Any, *args: Any) -> None:
+    """Run ``task(job.id, *args)`` for a job row that is already committed.
 
     With a broker the task goes to a worker. Without one it runs in a background thread of
     this process (the embedded default), or at once when ``JOBS_IN_BACKGROUND`` is off.
     """
-    job = Job(id=str(uuid.uuid4()), name=name, created_by_id=created_by_id)
-    db.session.add(job)
-    db.session.commit()
+    job_id = job.id
     if celery.conf.task_always_eager and current_app.config.get("JOBS_IN_BACKGROUND", True):
-        run_in_thread(task, job.id, *args)
+        run_in_thread(task, job_id, *args)
     else:
-        task.delay(job.id, *args)
+        task.delay(job_id, *args)
     db.session.expire(job)
-    return job
 
 
 def run_in_thread(task: Any, *args: Any) -> threading.Thread:
@@ -199,6 +209,16 @@ def _set(job_id: str, **values: Any) -> None:
 def report_progress(job_id: str, done: int, total: int, message: str = "") -> None:
     """Record how far a running job has got (committed at once, so pages see it)."""
     _set(job_id, status=RUNNING, done=done, total=total, message=message)
+
+
+def add_progress(job_id: str, done: int) -> None:
+    """Add to a job's count atomically (parallel workers each report their own part)."""
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status != SUCCEEDED)
+        .values(done=Job.done + done, status=RUNNING, updated_at=utcnow())
+    )
+    db.session.commit()
 
 
 def finish_job(job_id: str, result: dict[str, Any] | None = None, message: str = "") -> None:

@@ -245,13 +245,18 @@ def view(cohort_id: int) -> Any:
 
 
 def _sections(cohort: Cohort) -> list[tuple[Any, Markup]]:
-    """What plugins show on the cohort page (register_cohort_sections), for this user."""
+    """What plugins show on the cohort page (register_cohort_sections), for this user.
+
+    A section with nothing to say for this user (blank HTML) is left out.
+    """
     registries = current_app.extensions["lms"].registries
-    return [
-        (section, Markup(section.render(cohort, current_user)))
-        for section in registries.cohort_sections
-        if can(current_user, section.permission, cohort)
-    ]
+    shown = []
+    for section in registries.cohort_sections:
+        if can(current_user, section.permission, cohort):
+            html = section.render(cohort, current_user)
+            if html.strip():
+                shown.append((section, Markup(html)))
+    return shown
 
 
 @bp.route("/<int:cohort_id>/members", methods=["GET", "POST"])

@@ -32,7 +32,8 @@ def test_demo_loads_once_and_prints_the_log_ins(make_app):
         assert username in result.output
     with app.app_context():
         users = db.session.scalar(select(func.count(User.id)))
-        assert db.session.scalar(select(func.count(Cohort.id))) == 3  # two ToTs and a class
+        # Two ToTs, this year's class and last year's (whose student holds a certificate).
+        assert db.session.scalar(select(func.count(Cohort.id))) == 4
     again = runner.invoke(args=["demo"])
     assert "already there" in again.output
     with app.app_context():
@@ -98,9 +99,17 @@ def test_doctor_reports_each_check(make_app):
         "weasyprint",
         "fonts: Kyrgyz Cyrillic",
         "libharfbuzz-subset0",
+        "public address",
     ):
         assert name in result.output
     assert result.exit_code == 0, result.output
+
+
+def test_doctor_fails_in_production_without_a_public_address(make_app):
+    app = make_app({"ENV": "production", "PUBLIC_URL": ""})
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    assert "[FAIL] public address: LMS_PUBLIC_URL is not set" in result.output
+    assert "fix: set LMS_PUBLIC_URL" in result.output
 
 
 def test_doctor_fails_on_an_empty_database_and_says_how_to_fix_it(tmp_path):

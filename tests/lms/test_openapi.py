@@ -107,8 +107,20 @@ def test_every_api_route_is_documented_and_nothing_else(app):
     for path, methods in served.items():
         assert path in paths, f"{path} is served but not documented"
         assert methods <= set(paths[path]), f"{path}: {methods - set(paths[path])} undocumented"
-    documented = set(paths) - {DOC_URL}
+    documented = {path for path in paths if path.startswith("/api/")} - {DOC_URL}
     assert documented == set(served), f"documented but not served: {documented - set(served)}"
+
+
+def test_public_paths_outside_the_api_are_served_and_need_no_log_in(app):
+    """A few public answers (checking a certificate) are described though not under /api/."""
+    paths = _document(app)["paths"]
+    outside = {path for path in paths if not path.startswith("/api/")}
+    served = {FLASK_PARAM.sub(r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
+    assert outside <= served, f"described but not served: {outside - served}"
+    for path in outside:
+        for method, operation in paths[path].items():
+            if method in HTTP_METHODS:
+                assert operation["security"] == [], (path, method)
 
 
 def test_api_answers_visitors_with_json_not_a_redirect(app):
@@ -182,6 +194,22 @@ class _Garden:
             "schemas": {"GardenBed": {"type": "object"}},
             "tags": [{"name": "garden"}],
         }
+
+
+class _PublicOutsideApi:
+    """Public operations (``security: []``) may be described outside /api/."""
+
+    PLUGIN_NAME = "public_outside_api"
+
+    @staticmethod
+    @hookimpl
+    def register_openapi():
+        return {"paths": {"/garden/open": {"get": {"security": [], "responses": {}}}}}
+
+
+def test_a_public_path_may_be_described_outside_the_api(make_app):
+    app = make_app(plugins=(_PublicOutsideApi,))
+    assert "/garden/open" in _document(app)["paths"]
 
 
 @pytest.mark.parametrize("plugin", [_Clash, _OutsideApi])

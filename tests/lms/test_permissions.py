@@ -72,5 +72,12 @@ def test_routes_answer_403_for_the_wrong_role(app, client):
     student = factories.user("student")
     db.session.commit()
     factories.login(client, student)
-    for path in ("/admin/users", "/curriculum/", "/quizzes/", "/certificates/", "/lessons/"):
+    for path in (
+        "/admin/users",
+        "/curriculum/",
+        "/quizzes/",
+        "/certificates/designs/",
+        "/certificates/register",
+        "/lessons/",
+    ):
         assert client.get(path).status_code == 403, path

@@ -13,6 +13,16 @@ PUBLIC = {
     "accounts.login",
     "accounts.logout",
     "lms_api.openapi",
+    # Checking a certificate is for anyone who holds one in their hands.
+    "certificates_public.verify_form",
+    "certificates_public.verify",
+    "certificates_public.verify_json",
+    "certificates_public.short",
+    "certificates_public.offline",
+    "certificates_public.service_worker",
+    "certificates.issuer",
+    "certificates.status_list",
+    "certificates.status_token",
 }
 
 

@@ -1,0 +1,1 @@
+"""Browser tests: the real app in a thread, driven by Chromium through Playwright."""
