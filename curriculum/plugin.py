@@ -161,6 +161,14 @@ def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
 
 
 @hookimpl
+def register_indicators() -> Iterable[Any]:
+    """Editions in use in madrasa classes, and field feedback per module."""
+    from curriculum.indicators import indicators
+
+    return indicators()
+
+
+@hookimpl
 def cohort_manual_choices() -> Iterable[tuple[str, str]]:
     from curriculum.services import list_manuals
 

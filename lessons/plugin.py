@@ -134,6 +134,14 @@ def register_openapi() -> dict[str, Any]:
     return fragment()
 
 
+@hookimpl
+def register_indicators() -> Iterable[Any]:
+    """Sessions and attendance, practice-lesson averages and monitoring visits."""
+    from lessons.indicators import indicators
+
+    return indicators()
+
+
 @hookimpl(trylast=True)
 def load_demo_data(users: dict[str, Any]) -> None:
     """Sample lessons; runs last, after the curriculum's demo has published its editions."""

@@ -123,9 +123,11 @@ def _register_blueprints(app: Flask) -> None:
     from lms.api import bp as api_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.organisations.views import bp as organisations_bp
+    from lms.reports.views import bp as reports_bp
     from lms.views import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, organisations_bp, cohorts_bp, api_bp):
+    core = (core_bp, accounts_bp, admin_bp, organisations_bp, cohorts_bp, reports_bp, api_bp)
+    for blueprint in core:
         app.register_blueprint(blueprint)
     pm = app.extensions["lms"].pm
     for result in pm.hook.register_blueprints(app=app):

@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "USERS_PER_PAGE": 50,
     "CSV_IMPORT_MAX_ROWS": 500,
     "LESSONS_EDIT_WINDOW_DAYS": 7,
+    # Reports: ToT cohorts whose completion rule the page evaluates (the donor-report job
+    # evaluates all), and records listed behind one figure.
+    "REPORTS_COMPLETION_COHORTS": 4,
+    "REPORTS_DRILL_LIMIT": 200,
 }
 
 #: Keys that hold lists and may be given as comma-separated text in the environment.

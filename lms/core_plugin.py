@@ -7,7 +7,7 @@ add a permission, a link or a home-page panel.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,9 @@ from lms.accounts.roles import (
     TRAINER,
 )
 from lms.plugins import CompletionRule, DashboardPanel, NavItem, Permission
+
+if TYPE_CHECKING:
+    from lms.reports.indicators import Indicator
 
 STAFF = frozenset({ADMIN, EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR})
 
@@ -58,6 +61,11 @@ def register_permissions() -> Iterable[Permission]:
             _l("See the progress of a cohort's learners"),
             frozenset({TRAINER, TEACHER, MONITOR}),
         ),
+        Permission(
+            "reports.view",
+            _l("See programme indicators, their records and exports"),
+            frozenset({MONITOR}),
+        ),
     ]
 
 
@@ -69,6 +77,7 @@ def register_navigation() -> Iterable[NavItem]:
         NavItem(
             "madrasas", _l("Madrasas"), "organisations.madrasas", "organisations.view", order=60
         ),
+        NavItem("reports", _l("Reports"), "reports.index", "reports.view", order=70),
         NavItem("users", _l("Users"), "admin.users", "admin.users", order=90),
     ]
 
@@ -142,3 +151,11 @@ def register_completion_rules() -> Iterable[CompletionRule]:
             _l("Complete when a trainer or teacher has marked the learner as completed."),
         ),
     ]
+
+
+@hookimpl
+def register_indicators() -> Iterable[Indicator]:
+    """ToT participants trained and completed, and students reached (lms.reports.host)."""
+    from lms.reports.host import indicators
+
+    return indicators()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Permission,
         ProgressItem,
     )
+    from lms.reports.indicators import Indicator
 
 PROJECT_NAME = "lms"
 
@@ -128,6 +129,18 @@ def register_completion_rules() -> Iterable[CompletionRule]:
 
     A cohort names one rule by id; ``lms.progress.api.evaluate_completion`` runs it to say
     who has completed the cohort (certificates depend on that answer).
+    """
+
+
+@hookspec
+def register_indicators() -> Iterable[Indicator]:
+    """Return report indicators (``lms.reports.indicators.Indicator``). Called once per app.
+
+    Each has a stable id, a label, a definition shown with its figures, and
+    ``compute(filters)`` returning tables built with SQL aggregates on the helpers of
+    ``ReportFilters`` (which apply the filters and the viewer's scope); the reports page,
+    its drill-downs and every export call it at request time (or in the donor-report job).
+    Ids are unique across all plugins.
     """
 
 

@@ -4,7 +4,8 @@
 own hook implementations and the four built-in plugins by name, loads third-party plugins
 from the ``madrasa_lms.plugins`` entry-point group, and blocks any name listed in
 ``LMS_DISABLED_PLUGINS``. ``collect_registries`` then asks every plugin for its permissions,
-navigation, panels and completion rules, keyed by stable ids, refusing duplicates.
+navigation, panels, completion rules and report indicators, keyed by stable ids, refusing
+duplicates.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from lms.accounts.models import User
     from lms.cohorts.models import Cohort
     from lms.progress.models import ProgressRecord
+    from lms.reports.indicators import Indicator
 
 ENTRY_POINT_GROUP = "madrasa_lms.plugins"
 #: Built-ins, registered by name in this order, through the same hooks a third party uses.
@@ -134,6 +136,8 @@ class Registries:
     panels: list[DashboardPanel] = field(default_factory=list)
     cohort_sections: list[CohortSection] = field(default_factory=list)
     completion_rules: dict[str, CompletionRule] = field(default_factory=dict)
+    #: Report indicators by id, in the order the reports page shows them.
+    indicators: dict[str, Indicator] = field(default_factory=dict)
 
 
 @dataclass
@@ -211,6 +215,13 @@ def collect_registries(pm: pluggy.PluginManager) -> Registries:
     registries.cohort_sections = sorted(seen_sections.values(), key=lambda s: (s.order, s.id))
     for rule in _flatten(pm.hook.register_completion_rules()):
         _add_unique(registries.completion_rules, rule.id, rule, "completion rule")
+    seen_indicators: dict[str, Indicator] = {}
+    for indicator in _flatten(pm.hook.register_indicators()):
+        _add_unique(seen_indicators, indicator.id, indicator, "report indicator")
+    registries.indicators = {
+        indicator.id: indicator
+        for indicator in sorted(seen_indicators.values(), key=lambda i: (i.order, i.id))
+    }
     for entry in [*registries.navigation, *registries.panels, *registries.cohort_sections]:
         if entry.permission and entry.permission not in registries.permissions:
             raise PluginError(f"{entry.id!r} needs unknown permission {entry.permission!r}")

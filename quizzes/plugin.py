@@ -135,6 +135,14 @@ def object_scopes(obj: Any) -> Iterable[tuple[str, int]] | None:
     return [("manual", manual.id)] if manual is not None else []
 
 
+@hookimpl
+def register_indicators() -> Iterable[Any]:
+    """Knowledge gained from pre-test to post-test."""
+    from quizzes.indicators import indicators
+
+    return indicators()
+
+
 @hookimpl(trylast=True)
 def load_demo_data(users: dict[str, Any]) -> None:
     """A sample question bank and the demo ToT's pre- and post-test."""

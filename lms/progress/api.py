@@ -2,11 +2,13 @@
 
 ``record`` appends to the ledger; the ``*_for_*`` queries read it; ``evaluate_completion``
 is the one function that decides completion (certificates call it), using the rule the
-cohort names and the progress items every plugin declares for the cohort.
+cohort names and the progress items every plugin declares for the cohort;
+``evaluate_completion_many`` gives the same answers for several cohorts with fewer queries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
@@ -102,3 +104,52 @@ def evaluate_completion(cohort: Cohort) -> dict[int, CompletionResult]:
         params=cohort.completion_params or {},
     )
     return rule.evaluate(context)
+
+
+def evaluate_completion_many(cohorts: Sequence[Cohort]) -> dict[int, dict[int, CompletionResult]]:
+    """``evaluate_completion`` for several cohorts: cohort id → learner id → result.
+
+    The learners and the latest ledger records of every cohort come in two queries; the
+    progress items (a hook) and the rule still run per cohort, because plugins decide
+    those and may query, so callers bound how many cohorts they pass (the reports page
+    does). Cohorts naming a rule nobody registers are left out of the answer.
+    """
+    if not cohorts:
+        return {}
+    rules = current_app.extensions["lms"].registries.completion_rules
+    ids = [cohort.id for cohort in cohorts]
+    learners: dict[int, list[int]] = {cohort_id: [] for cohort_id in ids}
+    for cohort_id, user_id in db.session.execute(
+        select(Membership.cohort_id, Membership.user_id)
+        .where(Membership.cohort_id.in_(ids), Membership.role.in_(LEARNER_ROLES))
+        .order_by(Membership.cohort_id, Membership.user_id)
+    ):
+        learners[cohort_id].append(user_id)
+    newest = (
+        select(func.max(ProgressRecord.id))
+        .where(ProgressRecord.cohort_id.in_(ids))
+        .group_by(
+            ProgressRecord.cohort_id,
+            ProgressRecord.user_id,
+            ProgressRecord.item_type,
+            ProgressRecord.item_id,
+        )
+    )
+    latest: dict[int, dict[tuple[int, str, str], ProgressRecord]] = {i: {} for i in ids}
+    for record in db.session.scalars(select(ProgressRecord).where(ProgressRecord.id.in_(newest))):
+        if record.cohort_id is not None:
+            latest[record.cohort_id][(record.user_id, record.item_type, record.item_id)] = record
+    results: dict[int, dict[int, CompletionResult]] = {}
+    for cohort in cohorts:
+        rule = rules.get(cohort.completion_rule or DEFAULT_RULE)
+        if rule is None:
+            continue
+        context = CompletionContext(
+            cohort=cohort,
+            items=progress_items(cohort),
+            learner_ids=learners[cohort.id],
+            latest=latest[cohort.id],
+            params=cohort.completion_params or {},
+        )
+        results[cohort.id] = rule.evaluate(context)
+    return results

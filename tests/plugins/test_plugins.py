@@ -102,6 +102,34 @@ def test_third_party_completion_rule_decides_completion(make_app):
         assert "Planted a garden bed" in labels
 
 
+def test_third_party_indicator_is_reported_downloaded_and_drilled(make_app):
+    app = make_app(plugins=(fake_plugin,))
+    with app.app_context():
+        group = factories.cohort()
+        keen = factories.user(name="Keen Gardener", sex="male")
+        factories.member(group, keen, PARTICIPANT)
+        progress.record(
+            user_id=keen.id,
+            cohort_id=group.id,
+            item_type="garden.bed",
+            item_id=str(group.id),
+            outcome="completed",
+            score=3,
+            source="garden",
+        )
+        admin = factories.user("admin")
+        db.session.commit()
+        client = app.test_client()
+        factories.login(client, admin)
+        page = client.get("/reports/").get_data(as_text=True)
+        assert "Garden beds planted" in page and "from the progress ledger" in page
+        assert page.index("Field feedback received") < page.index("Garden beds planted")
+        csv_file = client.get("/reports/garden.beds/beds.csv").data.decode("utf-8-sig")
+        assert csv_file.splitlines() == ["Who,Female,Male,Total", "Everyone,0,1,1"]
+        records = client.get("/reports/garden.beds/beds/records?key=sex:male")
+        assert "Keen Gardener" in records.get_data(as_text=True)
+
+
 def test_plugin_found_through_its_entry_point(make_app, tmp_path, monkeypatch):
     """An installed distribution declaring the entry point is loaded without being named."""
     package = tmp_path / "site"
@@ -152,6 +180,19 @@ class _Duplicate:
         return [Permission("curriculum.view", "again", frozenset())]
 
 
+class _DuplicateIndicator:
+    """A plugin that reuses the id of a host indicator."""
+
+    PLUGIN_NAME = "duplicate_indicator"
+
+    @staticmethod
+    @fake_plugin.hookimpl
+    def register_indicators():
+        from lms.reports.indicators import Indicator
+
+        return [Indicator("lms.students_reached", "Again", "Counted twice.", lambda f: [])]
+
+
 class _UnknownPermission:
     PLUGIN_NAME = "unknown_permission"
 
@@ -161,7 +202,7 @@ class _UnknownPermission:
         return [NavItem("nowhere", "Nowhere", "lms.home", "no.such.permission")]
 
 
-@pytest.mark.parametrize("plugin", [_Duplicate, _UnknownPermission])
+@pytest.mark.parametrize("plugin", [_Duplicate, _DuplicateIndicator, _UnknownPermission])
 def test_registries_refuse_duplicates_and_dangling_references(make_app, plugin):
     with pytest.raises(PluginError):
         make_app(plugins=(plugin,))
