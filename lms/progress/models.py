@@ -23,6 +23,8 @@ class ProgressRecord(db.Model):
     __table_args__ = (
         Index("ix_lms_progress_record_learner_item", "user_id", "item_type", "item_id"),
         Index("ix_lms_progress_record_cohort", "cohort_id", "item_type"),
+        # The newest record of a cohort (is its completion snapshot current?) from the index.
+        Index("ix_lms_progress_record_cohort_newest", "cohort_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,3 +52,39 @@ def _refuse_update(*_: object) -> None:
 @event.listens_for(ProgressRecord, "before_delete")
 def _refuse_delete(*_: object) -> None:
     raise LedgerIsAppendOnly("progress records are never deleted; record a newer one instead")
+
+
+class CohortCompletion(db.Model):
+    """Who has completed a cohort, as its rule last decided (a snapshot, not the truth).
+
+    The truth is ``evaluate_completion``; this copy lets reports count completion over
+    hundreds of cohorts with one aggregate. It is refreshed in the transaction that adds
+    progress records or changes a cohort's members, and the reports re-evaluate any cohort
+    whose snapshot has fallen behind (``lms.progress.completion``).
+    """
+
+    __tablename__ = "lms_cohort_completion"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CompletionState(db.Model):
+    """What a cohort's completion snapshot was made from, to tell when it is out of date."""
+
+    __tablename__ = "lms_completion_state"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule: Mapped[str] = mapped_column(String(64))
+    #: The newest progress record of the cohort when it was evaluated (0: none).
+    ledger_mark: Mapped[int] = mapped_column(default=0)
+    #: How many learners it had, and the newest learner membership (0: none).
+    learners: Mapped[int] = mapped_column(default=0)
+    members_mark: Mapped[int] = mapped_column(default=0)
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)

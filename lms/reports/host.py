@@ -5,10 +5,12 @@ people per row (a person in two cohorts of one region counts once for the region
 computed in one SQL statement with one GROUP BY per level joined by UNION ALL.
 
 Completion is different: who has completed a ToT is decided by each cohort's own rule
-(``lms.progress.api.evaluate_completion``), which plugins implement in Python and which may
-run queries of their own. It cannot be one aggregate, so the page evaluates it for a bounded
-number of cohorts (``REPORTS_COMPLETION_COHORTS``, the most recent first) and says so; the
-donor-report job, which runs in the background, evaluates every cohort.
+(``lms.progress.api.evaluate_completion``), which plugins implement in Python. The ledger
+keeps a snapshot of the answer per cohort, refreshed whenever a cohort's records or members
+change (``lms.progress.completion``), so completion is read with one query; a cohort whose
+snapshot has fallen behind is evaluated again first — up to ``REPORTS_COMPLETION_COHORTS`` of
+them on a page (the rest are shown as of their last evaluation, and the page says so), every
+one of them in the donor-report job.
 """
 
 from __future__ import annotations
@@ -25,11 +27,9 @@ from sqlalchemy import Select, String, cast, distinct, func, literal, select, un
 from lms.accounts.models import User
 from lms.accounts.roles import PARTICIPANT, SEXES, STUDENT
 from lms.cohorts.models import CLASS, TOT, Cohort, Membership
-from lms.errors import Invalid
 from lms.extensions import db
-from lms.progress.api import evaluate_completion_many
+from lms.progress.completion import completed_in
 from lms.reports.indicators import (
-    SEX_KEYS,
     Chart,
     Column,
     DrillPage,
@@ -59,10 +59,8 @@ def indicators() -> list[Indicator]:
                 " once per row even when they joined two cohorts. Region is the cohort's"
                 " region; manual is the manual it studies. ToT cohorts belong to a region, not"
                 " to a madrasa, so choosing a madrasa leaves them out. Completed: participants"
-                " the cohort's own completion rule counts as complete. Rules are evaluated"
-                " cohort by cohort, so this page evaluates a limited number of cohorts (the"
-                " most recent; the note under the tables says how many); the donor report"
-                " evaluates every cohort."
+                " the cohort's own completion rule counts as complete, as evaluated when the"
+                " cohort's records last changed."
             ),
             compute_tot,
             drill_tot,
@@ -163,22 +161,15 @@ def compute_tot(filters: ReportFilters) -> Sequence[Table]:
     region_of = {cohort.id: region_id for cohort, region_id in cohort_rows}
     manual_of = {cohort.id: cohort.manual for cohort, _ in cohort_rows}
 
-    def completed(cohort_ids: Iterable[int]) -> dict[str, int] | None:
+    def completed(cohort_ids: Iterable[int]) -> dict[str, int]:
         people: dict[int, str] = {}
         for cohort_id in cohort_ids:
-            done = completion.done.get(cohort_id)
-            if done is None:
-                return None
-            people.update(done)
+            people.update(completion.done.get(cohort_id, {}))
         return tally((None, sex, 1) for sex in people.values()).get(None, {})
 
     def row(label: str, key: dict[str, str], counts: dict[str, int], ids: list[int]) -> Row:
         values: dict[str, Any] = sex_values(counts, "trained_")
-        done = completed(ids)
-        if done is None:  # a partial sum would mislead: "not applicable"
-            values.update({f"completed_{s}": None for s in (*SEX_KEYS, "total")})
-        else:
-            values.update(sex_values(done, "completed_"))
+        values.update(sex_values(completed(ids), "completed_"))
         return Row(label, values, key, total=not key)
 
     all_ids = [cohort.id for cohort, _ in cohort_rows]
@@ -232,34 +223,32 @@ def _cohort_label(cohort: Cohort, region: str) -> str:
 
 @dataclass(frozen=True)
 class _Completion:
-    """Who completed each evaluated cohort (user id → sex); cohorts left out are absent."""
+    """Who completed each cohort (user id → sex), and a note when some figures are older."""
 
     done: dict[int, dict[int, str]]
     note: Any
 
 
 def _tot_completion(filters: ReportFilters, cohorts: list[Cohort]) -> _Completion:
-    """Evaluate the cohorts' rules: all of them in a job, the most recent ``cap`` on pages."""
-    cap = None if filters.background else _completion_cap()
-    chosen = cohorts if cap is None else cohorts[:cap]
-    results = evaluate_completion_many(chosen)
-    sexes = _sexes_of_participants([c.id for c in chosen])
+    """The stored completion of every cohort, after re-evaluating those that fell behind
+    (at most the cap on a page; all of them in the background job)."""
+    ids = [cohort.id for cohort in cohorts]
+    if not ids:
+        return _Completion({}, "")
+    result = completed_in(ids, cap=None if filters.background else _completion_cap())
+    sexes = _sexes_of_participants(ids)
     done = {
-        cohort_id: {
-            user_id: sexes[user_id]
-            for user_id, result in by_learner.items()
-            if result.completed and user_id in sexes
-        }
-        for cohort_id, by_learner in results.items()
+        cohort_id: {uid: sexes[uid] for uid in result.of(cohort_id) if uid in sexes}
+        for cohort_id in ids
     }
     note: Any = ""
-    if len(done) < len(cohorts):
+    if result.behind:
         note = _l(
-            "Completion is shown for %(shown)s of %(total)s ToT cohorts (the most recent, and"
-            " those whose completion rule is known); narrow the filters or build the donor"
-            " report to see it for every cohort.",
-            shown=len(done),
-            total=len(cohorts),
+            "Completion of %(count)s ToT cohorts is as of their last evaluation (the oldest on"
+            " %(when)s): their records changed since and this page re-evaluates only a few"
+            " at a time. The donor report re-evaluates all of them.",
+            count=len(result.behind),
+            when=format_date(result.oldest, "medium") if result.oldest else "—",
         )
     return _Completion(done, note)
 
@@ -296,21 +285,10 @@ def drill_tot(filters: ReportFilters, request: DrillRequest) -> DrillPage:
 
 def _completed_ids(filters: ReportFilters, request: DrillRequest) -> list[int]:
     cohorts = filters.cohorts(kind=TOT)
-    query = select(Cohort).join(cohorts, cohorts.c.id == Cohort.id)
-    query = _narrow(query, request, cohorts, with_sex=False)
-    chosen = list(
-        db.session.scalars(
-            query.order_by(Cohort.starts_on.desc().nulls_last(), Cohort.id.desc()).limit(
-                None if filters.background else _completion_cap() + 1
-            )
-        )
-    )
-    if not filters.background and len(chosen) > _completion_cap():
-        raise Invalid(_l("Too many cohorts to evaluate here: narrow the filters."))
-    results = evaluate_completion_many(chosen)
-    return sorted(
-        {uid for by in results.values() for uid, result in by.items() if result.completed}
-    )
+    query = select(Cohort.id).join(cohorts, cohorts.c.id == Cohort.id)
+    chosen = list(db.session.scalars(_narrow(query, request, cohorts, with_sex=False)))
+    result = completed_in(chosen, cap=None if filters.background else _completion_cap())
+    return sorted({uid for cohort_id in chosen for uid in result.of(cohort_id)})
 
 
 # --- students reached --------------------------------------------------------------------
