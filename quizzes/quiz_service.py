@@ -28,6 +28,7 @@ from lms.cohorts.models import Cohort
 from lms.config import LANGUAGES
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.progress import completion
 from lms.timeutil import utcnow
 from quizzes.models import (
     KINDS,
@@ -478,6 +479,9 @@ def set_published(quiz: Quiz, published: bool, *, actor_id: int | None) -> Quiz:
     if quiz.published != published:
         quiz.published = published
         db.session.flush()
+        # A published final quiz is a required item: completion of its cohort may change.
+        if quiz.cohort_id is not None:
+            completion.mark_dirty(quiz.cohort_id)
         audit.record(
             "quizzes.quiz.publish" if published else "quizzes.quiz.unpublish",
             "quiz",
