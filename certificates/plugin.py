@@ -130,3 +130,11 @@ def load_demo_data(users: dict[str, Any]) -> None:
 
     if {"admin", "trainer", "teacher", "student"} <= set(users):
         demo.load(users)
+
+
+@hookimpl
+def register_indicators() -> Iterable[Any]:
+    """Certificates issued, revoked and replaced, for the reports."""
+    from certificates.indicators import indicators
+
+    return indicators()
