@@ -81,11 +81,16 @@ def _events(filters: ReportFilters) -> dict[str, Any]:
 
 
 def _columns() -> tuple[Column, ...]:
-    """Female, male and total per event; each figure drills to its event and sex."""
-    return tuple(
-        replace(column, drill={**column.drill, "event": event})
-        for event in EVENTS
-        for column in sex_columns(f"{event}_", EVENT_LABELS[event])
+    """Issued by sex, then revoked and replaced in all (rare events: a split by sex would
+    mostly show zeros and weigh on the page); each figure drills to its certificates."""
+    issued = tuple(
+        replace(column, drill={**column.drill, "event": "issued"})
+        for column in sex_columns("issued_", EVENT_LABELS["issued"])
+    )
+    return (
+        *issued,
+        Column("revoked_total", EVENT_LABELS["revoked"], drill={"event": "revoked"}),
+        Column("replaced_total", EVENT_LABELS["replaced"], drill={"event": "replaced"}),
     )
 
 

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # evaluates all), and records listed behind one figure.
     "REPORTS_COMPLETION_COHORTS": 4,
     "REPORTS_DRILL_LIMIT": 200,
+    # Rows of a long table shown on the page and in the donor PDF (CSV and XLSX: all rows).
+    "REPORTS_PAGE_ROWS": 10,
+    "REPORTS_PDF_ROWS": 40,
 }
 
 #: Keys that hold lists and may be given as comma-separated text in the environment.

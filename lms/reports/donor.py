@@ -48,6 +48,12 @@ def build_donor_report(job_id: str, user_id: int, args: dict[str, str], language
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         raise Invalid(_l("The account that asked for this report is no longer active."))
+    interface = user.preferred_language  # the job page speaks the user's language
+
+    def say(message: str, **values: object) -> str:
+        with force_locale(interface):
+            return _(message, **{k: str(v) for k, v in values.items()})
+
     with force_locale(language):
         parsed = parse_filters(args, user, background=True)
         if parsed.filters is None:
@@ -57,9 +63,9 @@ def build_donor_report(job_id: str, user_id: int, args: dict[str, str], language
         steps = len(indicators) + 1
         results = []
         for done, indicator in enumerate(indicators):
-            report_progress(job_id, done, steps, _("Computing: %(name)s", name=indicator.label))
+            report_progress(job_id, done, steps, say("Computing: %(name)s", name=indicator.label))
             results.append(compute(indicator, filters))
-        report_progress(job_id, len(indicators), steps, _("Writing the PDF"))
+        report_progress(job_id, len(indicators), steps, say("Writing the PDF"))
         html = render_template(
             "lms/reports/donor.html",
             results=results,
@@ -70,6 +76,7 @@ def build_donor_report(job_id: str, user_id: int, args: dict[str, str], language
             legend=charts.legend,
             chart_rows=charts.chart_rows,
             max_bars=charts.MAX_BARS,
+            pdf_rows=int(current_app.config.get("REPORTS_PDF_ROWS", 40)),
             reports_css=_stylesheet(),
             chart_css=Markup(charts.CHART_CSS),
         )
@@ -79,8 +86,8 @@ def build_donor_report(job_id: str, user_id: int, args: dict[str, str], language
         attach_file(job_id, exports.filename(stem, filters, "pdf"), "application/pdf", pdf)
         attach_file(job_id, exports.filename(stem, filters, "xlsx"), exports.XLSX_MIMETYPE, xlsx)
         db.session.commit()
-        report_progress(job_id, steps, steps, _("The donor report is ready."))
-        finish_job(job_id, {"pdf_bytes": len(pdf)}, _("The donor report is ready."))
+        report_progress(job_id, steps, steps, say("The donor report is ready."))
+        finish_job(job_id, {"pdf_bytes": len(pdf)}, say("The donor report is ready."))
 
 
 def _stylesheet() -> Markup:

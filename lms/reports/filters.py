@@ -32,7 +32,10 @@ from lms.reports.indicators import Labels, ReportFilters
 PERMISSION = "reports.view"
 #: Cohorts offered in the cohort select at most (the most recent first); any cohort in
 #: scope may still be chosen by its id in the address.
-COHORT_CHOICES = 200
+COHORT_CHOICES = 30
+#: Madrasas offered without choosing a region first: a country has a thousand, and a select
+#: of them all would weigh more than the rest of the page.
+MADRASA_CHOICES = 60
 #: The years a report may cover.
 YEARS = (2000, 2100)
 
@@ -56,7 +59,9 @@ class ReportFilterForm(GetForm):
     start = DateField(validators=[Optional()])
     end = DateField(validators=[Optional()])
     region = SelectField(_l("Region"), coerce=strict_optional_int, validators=[Optional()])
-    madrasa = SelectField(_l("Madrasa"), coerce=strict_optional_int, validators=[Optional()])
+    madrasa = SelectField(
+        _l("Madrasa"), coerce=strict_optional_int, validators=[Optional()], validate_choice=False
+    )
     manual = SelectField(_l("Manual"), validators=[Optional()])
     cohort = SelectField(
         _l("Cohort"), coerce=strict_optional_int, validators=[Optional()], validate_choice=False
@@ -93,6 +98,8 @@ def parse_filters(
     labels = load_labels(scope)
     _set_choices(form, scope, labels)
     valid = form.validate()
+    if form.madrasa.data is not None and form.madrasa.data not in labels.madrasas:
+        form.madrasa.errors = [*form.madrasa.errors, _l("Choose a madrasa you may see.")]
     start, end = _period(form)
     valid = valid and not _has_errors(form)
     if (
@@ -177,10 +184,22 @@ def _set_choices(form: ReportFilterForm, scope: VisibleScope, labels: Labels) ->
     form.region.choices = [SelectChoice("", every)] + [
         SelectChoice(str(rid), labels.regions[rid]) for rid in region_ids
     ]
+    region = form.region.data
+    offered = [
+        (mid, name, region_id)
+        for mid, (name, region_id) in labels.madrasas.items()
+        if region is None or region_id == region
+    ]
+    chosen = form.madrasa.data
+    if region is None and len(offered) > MADRASA_CHOICES:
+        # Too many to list: the madrasas of a region are listed once it is chosen.
+        offered = [m for m in offered if m[0] == chosen]
+        form.madrasa.description = _l("Choose a region first to list its madrasas.")
     form.madrasa.choices = [SelectChoice("", every)] + [
         SelectChoice(str(mid), f"{name} ({labels.region(region_id)})")
-        for mid, (name, region_id) in labels.madrasas.items()
+        for mid, name, region_id in offered
     ]
+
     form.manual.choices = [SelectChoice("", every)] + [
         SelectChoice(slug, title) for slug, title in labels.manuals.items()
     ]

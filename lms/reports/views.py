@@ -76,11 +76,33 @@ def index() -> Any:
         languages=LANGUAGES,
         donor_form=LmsForm(),
         drill_link=_drill_links(parsed.filters.query_args()),
+        page_rows=int(current_app.config.get("REPORTS_PAGE_ROWS", 10)),
+    )
+
+
+@bp.get("/<indicator_id>/<table_id>")
+@permission_required(PERMISSION)
+def whole_table(indicator_id: str, table_id: str) -> Any:
+    """One table with every row (the report page shows the first few of long tables)."""
+    indicator = service.get_indicator(indicator_id)
+    filters = _valid(_filters())
+    table = service.compute(indicator, filters).table(table_id)
+    args = filters.query_args()
+    return render_template(
+        "lms/reports/table.html",
+        indicator=indicator,
+        table=table,
+        described=exports.describe_filters(filters),
+        drill_link=_drill_links(args, on_table_page=True),
+        csv=url_for("reports.table_csv", indicator_id=indicator.id, table_id=table.id, **args),
+        back=url_for("reports.index", **args) + f"#{indicator.id}",
+        legend=charts.legend,
+        max_bars=charts.MAX_BARS,
     )
 
 
 def _drill_links(
-    args: Mapping[str, str],
+    args: Mapping[str, str], *, on_table_page: bool = False
 ) -> Callable[[Indicator, Table], Callable[[Row, Column], str | None]]:
     """URL makers for a page's figures: each figure's records, under the page's filters.
 
@@ -88,28 +110,35 @@ def _drill_links(
     """
 
     def for_table(indicator: Indicator, table: Table) -> Callable[[Row, Column], str | None]:
-        # Relative to the page (/reports/), which every figure is on.
-        base = f"{indicator.id}/{table.id}/records"
+        # Relative to the page the figure is on — /reports/ or /reports/<indicator>/<table>
+        # — and the key in the path, so that hundreds of links stay short.
+        base = f"{table.id}/" if on_table_page else f"{indicator.id}/{table.id}/"
+        query = f"?{urlencode(args)}" if args else ""
 
         def link(row: Row, column: Column) -> str | None:
             if row.key is None or not column.links:
                 return None
-            key = format_drill_key({**row.key, **column.drill})
-            return f"{base}?{urlencode({'key': key, **args}, safe=':,')}"
+            key = format_drill_key({**row.key, **column.drill}) or ALL
+            return f"{base}{key}{query}"
 
         return link
 
     return for_table
 
 
-@bp.get("/<indicator_id>/<table_id>/records")
+#: The drill key of a total: every record under the filters.
+ALL = "all"
+
+
+@bp.get("/<indicator_id>/<table_id>/<key>")
 @permission_required(PERMISSION)
-def records(indicator_id: str, table_id: str) -> Any:
-    """The records behind one figure, within the viewer's scope, capped at a stated number."""
+def records(indicator_id: str, table_id: str, key: str) -> Any:
+    """The records behind one figure (``key``: ``region:3,sex:female``, or ``all``), within
+    the viewer's scope, capped at a stated number."""
     indicator = service.get_indicator(indicator_id)
     filters = _valid(_filters())
     try:
-        key = parse_drill_key(request.args.get("key", ""))
+        key = parse_drill_key("" if key == ALL else key)
     except ValueError:
         raise Invalid(_l("This figure cannot be opened.")) from None
     limit = int(current_app.config.get("REPORTS_DRILL_LIMIT", 200))

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from lms.accounts.roles import PARTICIPANT, STUDENT
 from lms.cohorts.models import CLASS, TOT, Cohort, Membership
 from lms.extensions import db
+from lms.organisations.models import Madrasa
 from lms.progress.models import ProgressRecord
 from lms.progress.rules import COHORT_ITEM_TYPE
 from lms.reports.host import STUDENTS_ID, TOT_ID
@@ -208,9 +209,7 @@ def test_only_a_few_snapshots_are_re_evaluated_on_a_page(make_app, world):
         older = _label_starting(by_cohort, "Osh ToT 2025")  # evaluated again (first in line)
         newer = _label_starting(by_cohort, "Osh ToT 2026")  # as of its last evaluation
         assert older["completed_total"] == 3 and newer["completed_total"] == 1
-        assert "Completion of 1 ToT cohorts is as of their last evaluation" in str(
-            by_cohort.note
-        )
+        assert "Completion of 1 ToT cohorts is as of their last evaluation" in str(by_cohort.note)
 
 
 # --- the page, drill-downs and downloads -----------------------------------------------------
@@ -228,7 +227,7 @@ def _section(page: str, indicator_id: str) -> str:
 
 def _link(page: str, indicator_id: str, table_id: str, key: str) -> str:
     """The drill-down URL of the figure with ``key`` in a table of the page."""
-    pattern = rf'href="({re.escape(indicator_id)}/{table_id}/records\?key={re.escape(key)}&[^"]*)"'
+    pattern = rf'href="({re.escape(indicator_id)}/{table_id}/{re.escape(key)}\?[^"]*)"'
     found = re.search(pattern, page)
     assert found, f"no figure links to {key}"
     return "/reports/" + unescape(found.group(1))
@@ -260,18 +259,27 @@ def test_the_drill_down_states_its_cap(make_app, world):
     with capped.app_context():
         client = capped.test_client()
         factories.login(client, world["admin"])
-        text = client.get("/reports/lms.students_reached/by_region/records?key=").get_data(
-            as_text=True
-        )
+        text = client.get("/reports/lms.students_reached/by_region/all").get_data(as_text=True)
     assert len(_names(text)) == 2
     assert "6 records are counted in this figure." in text
     assert "The first 2 are listed here" in text
 
 
-def test_every_figure_on_the_page_opens(world, client):
+def test_every_figure_on_the_page_and_its_table_pages_opens(world, client):
     factories.login(client, world["admin"])
     page = _page(client, year=2025)
-    links = [unescape(h) for h in re.findall(r'href="([^"]*/records\?[^"]*)"', page)]
+    figure = r'href="([\w.]+/\w+/[\w:,.-]+\?[^"]*)"'
+    links = [unescape(h) for h in re.findall(figure, page)]
+    tables = set(re.findall(r'href="/reports/([\w.]+/\w+)\?[^"]*"', page))
+    assert len(tables) >= 8  # every other breakdown opens on a page of its own
+    for table in sorted(tables):
+        whole = client.get(f"/reports/{table}", query_string={"year": 2025})
+        assert whole.status_code == 200, table
+        indicator = table.split("/")[0]
+        links += [
+            f"{indicator}/{unescape(h)}"
+            for h in re.findall(r'href="(\w+/[\w:,.-]+\?[^"]*)"', whole.get_data(as_text=True))
+        ]
     assert len(links) > 50
     for link in links:
         assert client.get("/reports/" + link).status_code == 200, link
@@ -340,12 +348,10 @@ def test_an_osh_officer_never_sees_chuy_in_page_drill_down_or_files(world, clien
     for word in CHUY_WORDS:
         assert word not in page, word
     assert sexes(row(tables(STUDENTS_ID, officer)["by_region"], "Total")) == (2, 2, 4)
-    everyone = client.get("/reports/lms.tot_participants/by_region/records?key=").get_data(
-        as_text=True
-    )
+    everyone = client.get("/reports/lms.tot_participants/by_region/all").get_data(as_text=True)
     assert _names(everyone) == ["Aida", "Bermet", "Chyngyz", "Daniyar"]
     chuy_key = f"region:{world['chuy'].id}"
-    chuy = client.get(f"/reports/lms.students_reached/by_region/records?key={chuy_key}")
+    chuy = client.get(f"/reports/lms.students_reached/by_region/{chuy_key}")
     assert chuy.status_code == 200 and _names(chuy.get_data(as_text=True)) == []
     assert client.get("/reports/", query_string={"region": world["chuy"].id}).status_code == 400
     files = [
@@ -407,11 +413,11 @@ def test_a_bad_filter_answers_400_with_the_message_by_its_field(
 
 def test_bad_drill_downs_answer_400_or_404(world, client):
     factories.login(client, world["admin"])
-    assert client.get(f"/reports/{TOT_ID}/by_region/records?key=region:x").status_code == 400
-    assert client.get(f"/reports/{TOT_ID}/by_region/records?key=planet:3").status_code == 400
-    assert client.get(f"/reports/{TOT_ID}/by_region/records?key=sex:other").status_code == 400
-    assert client.get(f"/reports/{TOT_ID}/by_region/records?key=a:b:c").status_code == 400
-    assert client.get("/reports/no.such/by_region/records").status_code == 404
+    assert client.get(f"/reports/{TOT_ID}/by_region/region:x").status_code == 400
+    assert client.get(f"/reports/{TOT_ID}/by_region/planet:3").status_code == 400
+    assert client.get(f"/reports/{TOT_ID}/by_region/sex:other").status_code == 400
+    assert client.get(f"/reports/{TOT_ID}/by_region/a:b:c").status_code == 400
+    assert client.get("/reports/no.such/by_region/all").status_code == 404
     assert client.get(f"/reports/{TOT_ID}/no_such.csv").status_code == 404
 
 
@@ -433,3 +439,21 @@ def test_monitoring_officers_find_reports_in_the_navigation(world, client):
     db.session.commit()
     factories.login(client, officer)
     assert 'href="/reports/"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_country_of_madrasas_is_listed_region_by_region(world, client):
+    """With more madrasas than a select can sensibly hold, they are listed once a region is
+    chosen; one chosen by its address is still offered, and an unknown one is refused."""
+    osh = world["osh"]
+    for n in range(61):
+        factories.madrasa(f"Extra madrasa {n}", region_code="chuy")
+    db.session.commit()
+    factories.login(client, world["admin"])
+    page = _page(client)
+    assert "Extra madrasa 1 " not in page and "Choose a region first" in page
+    in_osh = _page(client, region=osh.id)
+    assert "Extra madrasa" not in in_osh and "Nur (" in in_osh
+    some = db.session.scalar(select(Madrasa.id).where(Madrasa.name == "Extra madrasa 7"))
+    chosen = _page(client, madrasa=some)
+    assert "Extra madrasa 7 (" in chosen
+    assert client.get("/reports/", query_string={"madrasa": 999999}).status_code == 400

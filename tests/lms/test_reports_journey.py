@@ -67,7 +67,10 @@ def test_a_monitoring_officer_reports_on_osh_for_one_year(demo_app):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Programme indicators" in text
     css = sum(len((STATIC / name).read_bytes()) for name in ("lms.css", "reports.css"))
-    assert len(page.data) + css < 60_000, "the report page should stay light"
+    for language in ("ru", "ky", "en"):  # Cyrillic takes two bytes a letter
+        client.post("/language", data={"lang": language})
+        weight = len(client.get("/reports/").data) + css
+        assert weight < 60_000, f"the report page should stay light ({language}: {weight})"
     assert "<script" not in text
     osh_value = re.search(r'<option value="(\d+)">Osh Region</option>', text).group(1)
 
@@ -88,9 +91,7 @@ def test_a_monitoring_officer_reports_on_osh_for_one_year(demo_app):
     assert _row(reached, "Osh Region") == [str(female_s), str(male_s), str(female_s + male_s)]
     assert (female, male, female_s, male_s) == (2, 3, 2, 2)  # what the demo data holds
 
-    link = re.search(
-        r'href="(lms\.tot_participants/by_region/records\?key=region:\d+,sex:female&[^"]*)"', tot
-    )
+    link = re.search(r'href="(lms\.tot_participants/by_region/region:\d+,sex:female\?[^"]*)"', tot)
     records = client.get("/reports/" + unescape(link.group(1))).get_data(as_text=True)
     assert re.findall(r'<th scope="row">([^<]*)</th>', records) == participants["female"]
 

@@ -3,8 +3,9 @@
 Every indicator is one or two aggregate statements; completion, which each ToT cohort's rule
 decides in Python, is read from the ledger's completion snapshots (kept current as records
 are written), re-evaluating at most ``REPORTS_COMPLETION_COHORTS`` cohorts whose snapshot
-fell behind. So a data set four times larger — more madrasas, classes, students, ToT cohorts, lessons,
-attendance marks, practice lessons, tests, visits and feedback — costs no more statements.
+fell behind. So a data set four times larger — more madrasas, classes, students, ToT
+cohorts, lessons, attendance marks, practice lessons, tests, visits and feedback — costs no
+more statements.
 Rows are added directly (not through the services) to keep the test fast; the shapes are
 those the services write.
 """

@@ -126,7 +126,7 @@ def test_third_party_indicator_is_reported_downloaded_and_drilled(make_app):
         assert page.index("Field feedback received") < page.index("Garden beds planted")
         csv_file = client.get("/reports/garden.beds/beds.csv").data.decode("utf-8-sig")
         assert csv_file.splitlines() == ["Who,Female,Male,Total", "Everyone,0,1,1"]
-        records = client.get("/reports/garden.beds/beds/records?key=sex:male")
+        records = client.get("/reports/garden.beds/beds/sex:male")
         assert "Keen Gardener" in records.get_data(as_text=True)
 
 
