@@ -175,7 +175,11 @@ def render_batch(job_id: str) -> None:
     _finish(job_id)
 
 
-@jobs.celery.task(name="certificates.rendering.render_batch_chunk")
+# Acknowledged after the work: a worker killed mid-chunk (out of memory, a slow restart)
+# leaves the chunk queued for another, and rendering it again is harmless.
+@jobs.celery.task(
+    name="certificates.rendering.render_batch_chunk", acks_late=True, reject_on_worker_lost=True
+)
 def render_batch_chunk(job_id: str, certificate_ids: list[int]) -> None:
     """One chunk of a batch in a Celery worker; the chunk that completes the batch ends it."""
     try:

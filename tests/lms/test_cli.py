@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -137,3 +142,72 @@ def test_console_script_lists_core_and_plugin_commands(tmp_path, monkeypatch):
     assert result.exit_code == 0
     for command in ("init", "demo", "serve", "create-user", "doctor", "curriculum", "quizzes"):
         assert command in result.output
+
+
+def _exec_recorder(monkeypatch):
+    """Stand-in for os.execv: records the command instead of becoming gunicorn."""
+    calls = []
+    monkeypatch.setattr("lms.cli.os.execv", lambda path, argv: calls.append((path, argv)))
+    return calls
+
+
+def test_serve_production_runs_gunicorn_with_the_settings_file(make_app, monkeypatch):
+    calls = _exec_recorder(monkeypatch)
+    app = make_app({"ENV": "production", "PUBLIC_URL": "https://lms.example.kg"})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["serve", "--production", "--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    settings = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+    assert calls == [
+        (
+            sys.executable,
+            [
+                sys.executable,
+                *("-m", "gunicorn", "--config", str(settings)),
+                *("--bind", "0.0.0.0:8123", "lms.wsgi:app"),
+            ],
+        )
+    ]
+    assert "Warning" not in result.output
+
+    calls.clear()
+    result = runner.invoke(args=["serve", "--production", "--host", "::1"])
+    assert calls[0][1][-2] == "[::1]:8000", "port 8000 by default; IPv6 in brackets"
+
+
+def test_serve_production_explains_a_missing_settings_file(make_app, monkeypatch, tmp_path):
+    calls = _exec_recorder(monkeypatch)
+    runner = make_app().test_cli_runner()
+    missing = tmp_path / "nowhere.conf.py"
+    result = runner.invoke(args=["serve", "--production", "--config", str(missing)])
+    assert result.exit_code != 0 and calls == []
+    assert f"{missing} does not exist" in result.output
+
+    chosen = tmp_path / "mine.conf.py"
+    chosen.write_text("workers = 1\n")
+    monkeypatch.setenv("LMS_GUNICORN_CONFIG", str(chosen))
+    result = runner.invoke(args=["serve", "--production"])
+    assert result.exit_code == 0, result.output
+    assert calls[0][1][4] == str(chosen)
+    assert "LMS_ENV is not 'production'" in result.output
+
+
+def test_gunicorn_settings_file(monkeypatch):
+    """The settings lms serve --production uses: preloaded, bounded, no personal data logged."""
+    settings_file = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
+    monkeypatch.setenv("LMS_WEB_WORKERS", "3")
+    settings = runpy.run_path(str(settings_file))
+    assert settings["workers"] == 3
+    assert settings["preload_app"] is True and settings["timeout"] == 60
+    assert settings["max_requests"] > 0 and settings["max_requests_jitter"] > 0
+    assert settings["control_socket_disable"] is True
+    log_format = settings["access_log_format"]
+    for personal in ("%(r)s", "%(q)s", "%(h)s", "%(a)s", "%(f)s", "%(u)s"):
+        assert personal not in log_format
+    assert "%(U)s" in log_format
+
+    monkeypatch.delenv("LMS_WEB_WORKERS")
+    assert 3 <= runpy.run_path(str(settings_file))["workers"] <= 8
+    monkeypatch.setenv("LMS_WEB_WORKERS", "many")
+    with pytest.raises(SystemExit, match="LMS_WEB_WORKERS must be a whole number"):
+        runpy.run_path(str(settings_file))
