@@ -137,7 +137,9 @@ def session_cookie(app: Flask, user_id: int | None) -> str | None:
         user = db.session.get(User, user_id)
         serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         assert serializer is not None
-        value = serializer.dumps({"_user_id": user.get_id(), "_fresh": True, "lang": "ru"})
+        value = serializer.dumps(
+            {"_user_id": user.get_session_identity(), "_fresh": True, "lang": "ru"}
+        )
     return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}"
 
 
