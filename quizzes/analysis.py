@@ -15,10 +15,12 @@ https://docs.moodle.org/dev/Quiz_statistics_calculations) and its implementation
 
 * only graded attempts count, and only each learner's first one (Moodle's default: later
   attempts do not satisfy the assumptions of item analysis);
-* every sum is computed by the database (``GROUP BY`` over answers joined to attempts, and
-  window functions for the sorted pairing of the discriminative efficiency), so the number
-  of statements is fixed whatever the number of attempts, and no answer row is loaded into
-  Python for the arithmetic.
+* every sum is computed by the database in one pass over the answers: ``GROUP BY`` per
+  question version and per item, and the distributions of item marks, of rest-of-test marks
+  and of test totals (marks take few distinct values, so these are a few rows each). The
+  sorted pairing of the discriminative efficiency and the median are exact merges of those
+  distributions, so the number of statements is fixed whatever the number of attempts, and
+  no answer row is loaded into Python.
 """
 
 from __future__ import annotations
@@ -34,11 +36,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Float, Integer, Text, and_, case, func, literal, select, union_all
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.types import Text
 
 from curriculum import api as curriculum
 from lms.config import LANGUAGES
@@ -159,22 +159,21 @@ def _counted() -> ColumnElement[bool]:
 
 
 def _first_attempts(*conditions: ColumnElement[bool]) -> Any:
-    """Each learner's first graded attempt per quiz (Moodle's default for statistics)."""
-    earlier = aliased(Attempt)
-    first_number = (
-        select(func.min(earlier.number))
-        .where(
-            earlier.quiz_id == Attempt.quiz_id,
-            earlier.user_id == Attempt.user_id,
-            earlier.status == GRADED,
+    """Each learner's first graded attempt per quiz (Moodle's default for statistics).
+
+    A window over the graded attempts (one sort), not a subquery per attempt.
+    """
+    ranked = (
+        select(
+            Attempt.id.label("attempt_id"),
+            func.row_number()
+            .over(partition_by=(Attempt.quiz_id, Attempt.user_id), order_by=Attempt.number)
+            .label("rank"),
         )
-        .scalar_subquery()
+        .where(Attempt.status == GRADED, *conditions)
+        .subquery("ranked_attempts")
     )
-    return (
-        select(Attempt.id.label("attempt_id"))
-        .where(Attempt.status == GRADED, Attempt.number == first_number, *conditions)
-        .cte("first_attempts")
-    )
+    return select(ranked.c.attempt_id).where(ranked.c.rank == 1).cte("first_attempts")
 
 
 def _sample_variance(n: int, total: float, squares: float) -> float | None:
@@ -190,25 +189,32 @@ def _sample_variance(n: int, total: float, squares: float) -> float | None:
 def analyse(quiz: Quiz) -> Analysis:
     """Item and test statistics of ``quiz``; a fixed number of statements (see module)."""
     first = _first_attempts(Attempt.quiz_id == quiz.id)
+    # An attempt's total is its score (the sum of its answers' marks, kept on the attempt
+    # when it is graded), so the rest-of-test mark needs no second pass over the answers.
     totals = (
         select(
-            Answer.attempt_id.label("attempt_id"),
-            func.sum(Answer.mark).label("total"),
-            func.sum(Answer.max_mark).label("max_total"),
+            Attempt.id.label("attempt_id"),
+            Attempt.score.label("total"),
+            Attempt.max_score.label("max_total"),
         )
-        .join(first, first.c.attempt_id == Answer.attempt_id)
-        .where(_counted())
-        .group_by(Answer.attempt_id)
+        .join(first, first.c.attempt_id == Attempt.id)
         .cte("totals")
     )
     scored = (
         select(
-            Answer.question_version_id.label("v"),
             Answer.attempt_id.label("attempt_id"),
+            Answer.question_version_id.label("v"),
             Answer.position.label("position"),
             Answer.fraction.label("f"),
             Answer.mark.label("x"),
             (totals.c.total - Answer.mark).label("r"),
+            # Responses of choice questions as text (PostgreSQL's ``json`` type has no
+            # equality to group by), for the distractor analysis; free-text answers would
+            # make as many groups as answers.
+            case((QuestionVersion.qtype.in_(CHOICE_TYPES), 1), else_=0).label("choice"),
+            case((QuestionVersion.qtype.in_(CHOICE_TYPES), sql_cast(Answer.response, Text))).label(
+                "response"
+            ),
             # The "item" of Cronbach's alpha: Moodle's slot. Without shuffling, a place in
             # the attempt is a slot (a random one included); shuffled, the question is.
             (QuestionVersion.question_id if quiz.shuffle_questions else Answer.position).label(
@@ -220,11 +226,11 @@ def analyse(quiz: Quiz) -> Analysis:
         .where(_counted())
         .cte("scored")
     )
-    quiz_stats = _test_statistics(totals, scored)
-    rows = db.session.execute(_item_sums(scored)).all()
-    if not rows:
+    parts = _aggregates(scored, totals)
+    quiz_stats = _test_statistics(parts)
+    if not parts.versions:
         return Analysis(quiz=quiz_stats, items=[])
-    version_ids = [row.v for row in rows]
+    version_ids = list(parts.versions)
     versions = {
         version.id: (version, question)
         for version, question in db.session.execute(
@@ -233,81 +239,162 @@ def analyse(quiz: Quiz) -> Analysis:
             .where(QuestionVersion.id.in_(version_ids))
         )
     }
-    choice_ids = [v for v in version_ids if versions[v][0].qtype in CHOICE_TYPES]
-    frequencies = _response_counts(first, choice_ids)
+    frequencies = parts.responses
     items = []
-    for row in rows:
-        version, question = versions[row.v]
-        choices, unanswered = _distractors(version, frequencies.get(row.v, []), row.n)
+    for version_id, sums in parts.versions.items():
+        version, question = versions[version_id]
+        choices, unanswered = _distractors(version, frequencies.get(version_id, []), sums.n)
         items.append(
             ItemStats(
                 version_id=version.id,
                 question_id=question.id,
-                position=row.position,
+                position=sums.position,
                 name=question.name or _shorten(version.text),
                 qtype=version.qtype,
                 text=version.text,
                 module_slug=question.module_slug,
                 language=question.language,
                 translation_group=question.translation_group or question.id,
-                attempts=row.n,
+                attempts=sums.n,
                 choices=choices,
                 unanswered=unanswered,
-                **_item_measures(row),
+                **_item_measures(sums),
             )
         )
     items.sort(key=lambda item: (item.position, item.version_id))
     return Analysis(quiz=quiz_stats, items=items)
 
 
-def _item_sums(scored: Any) -> Select[Any]:
-    """One row per question version with the raw sums the measures need.
+@dataclass
+class _VersionSums:
+    """The raw sums of one question version (see ``_item_measures``)."""
 
-    ``sorted_xr`` pairs the k-th smallest item mark with the k-th smallest rest-of-test
-    mark (Moodle's ``covariancemaxsum``: the largest covariance these two sets of marks
-    could have, reached when both are in the same order).
+    n: int
+    position: int
+    sf: float
+    sff: float
+    sx: float
+    sxx: float
+    sr: float
+    srr: float
+    sxr: float
+    #: How many answers had each item mark x, and each rest-of-test mark r.
+    marks: dict[float, int] = field(default_factory=dict)
+    rests: dict[float, int] = field(default_factory=dict)
+
+    def add_mark(self, x: float, count: int) -> None:
+        self.marks[x] = self.marks.get(x, 0) + count
+
+    def add_rest(self, r: float, count: int) -> None:
+        self.rests[r] = self.rests.get(r, 0) + count
+
+    @property
+    def sorted_xr(self) -> float:
+        """Σ x₍ₖ₎·r₍ₖ₎: the k-th smallest item mark times the k-th smallest rest mark
+        (Moodle's ``covariancemaxsum``), merged from the two distributions run by run."""
+        marks, rests = sorted(self.marks.items()), sorted(self.rests.items())
+        total, i, j = 0.0, 0, 0
+        left_x = marks[0][1] if marks else 0
+        left_r = rests[0][1] if rests else 0
+        while i < len(marks) and j < len(rests):
+            step = min(left_x, left_r)
+            total += marks[i][0] * rests[j][0] * step
+            left_x, left_r = left_x - step, left_r - step
+            if left_x == 0:
+                i += 1
+                left_x = marks[i][1] if i < len(marks) else 0
+            if left_r == 0:
+                j += 1
+                left_r = rests[j][1] if j < len(rests) else 0
+        return total
+
+
+@dataclass
+class _Aggregates:
+    """Everything the statistics need, summed by the database."""
+
+    versions: dict[int, _VersionSums] = field(default_factory=dict)
+    #: Per item (slot): (n, Σx, Σx²) for Cronbach's alpha.
+    items: list[tuple[int, float, float]] = field(default_factory=list)
+    #: The distribution of test totals: (total, maximum, how many attempts).
+    totals: list[tuple[float, float | None, int]] = field(default_factory=list)
+    #: How often each response was given, per choice question version.
+    responses: dict[int, list[tuple[Any, int]]] = field(default_factory=dict)
+
+
+def _aggregates(scored: Any, totals: Any) -> _Aggregates:
+    """Every sum and distribution the statistics need, from one statement.
+
+    The answers are grouped by (version, item, fraction, mark, rest-of-test mark, and the
+    response of a choice question): marks take few distinct values, so a million answers
+    make a few thousand groups, from which every sum, both distributions of a version and
+    the response counts follow exactly. The distribution of test totals comes from the
+    attempts, in the same statement (UNION ALL); ``kind`` tells the two apart.
     """
-    by_mark = select(
-        scored.c.v,
-        scored.c.x,
-        func.row_number()
-        .over(partition_by=scored.c.v, order_by=(scored.c.x, scored.c.attempt_id))
-        .label("k"),
-    ).subquery("by_mark")
-    by_rest = select(
-        scored.c.v,
-        scored.c.r,
-        func.row_number()
-        .over(partition_by=scored.c.v, order_by=(scored.c.r, scored.c.attempt_id))
-        .label("k"),
-    ).subquery("by_rest")
-    paired = (
-        select(by_mark.c.v, func.sum(by_mark.c.x * by_rest.c.r).label("sorted_xr"))
-        .join(by_rest, and_(by_rest.c.v == by_mark.c.v, by_rest.c.k == by_mark.c.k))
-        .group_by(by_mark.c.v)
-        .subquery("paired")
-    )
-    sums = (
-        select(
-            scored.c.v,
-            func.min(scored.c.position).label("position"),
-            func.count().label("n"),
-            func.sum(scored.c.f).label("sf"),
-            func.sum(scored.c.f * scored.c.f).label("sff"),
-            func.sum(scored.c.x).label("sx"),
-            func.sum(scored.c.x * scored.c.x).label("sxx"),
-            func.sum(scored.c.r).label("sr"),
-            func.sum(scored.c.r * scored.c.r).label("srr"),
-            func.sum(scored.c.x * scored.c.r).label("sxr"),
-        )
-        .group_by(scored.c.v)
-        .subquery("sums")
-    )
-    return (
-        select(sums, paired.c.sorted_xr)
-        .join(paired, paired.c.v == sums.c.v)
-        .order_by(sums.c.position, sums.c.v)
-    )
+    c = scored.c
+    joint = select(
+        literal("answers").label("kind"),
+        c.v,
+        c.item,
+        c.choice,
+        c.f,
+        c.x,
+        c.r,
+        c.response.label("txt"),
+        func.min(c.position).label("position"),
+        func.count().label("n"),
+    ).group_by(c.v, c.item, c.choice, c.f, c.x, c.r, c.response)
+    none_int = sql_cast(literal(None), Integer())
+    distribution = select(
+        literal("totals").label("kind"),
+        none_int,
+        none_int,
+        none_int,
+        sql_cast(literal(None), Float()),
+        sql_cast(totals.c.total, Float()),
+        sql_cast(totals.c.max_total, Float()),
+        sql_cast(literal(None), Text()),
+        none_int,
+        func.count(),
+    ).group_by(totals.c.total, totals.c.max_total)
+    found = _Aggregates()
+    items: dict[Any, list[float]] = {}
+    for row in db.session.execute(union_all(joint, distribution)):
+        n = int(row.n)
+        if row.kind == "totals":
+            maximum = None if row.r is None else float(row.r)
+            found.totals.append((float(row.x), maximum, n))
+            continue
+        f, x, r = float(row.f), float(row.x), float(row.r)
+        sums = found.versions.get(row.v)
+        if sums is None:
+            sums = found.versions[row.v] = _VersionSums(
+                n=0, position=int(row.position), sf=0, sff=0, sx=0, sxx=0, sr=0, srr=0, sxr=0
+            )
+        sums.n += n
+        sums.position = min(sums.position, int(row.position))
+        sums.sf += f * n
+        sums.sff += f * f * n
+        sums.sx += x * n
+        sums.sxx += x * x * n
+        sums.sr += r * n
+        sums.srr += r * r * n
+        sums.sxr += x * r * n
+        sums.add_mark(x, n)
+        sums.add_rest(r, n)
+        item = items.setdefault(row.item, [0, 0.0, 0.0])
+        item[0] += n
+        item[1] += x * n
+        item[2] += x * x * n
+        if row.choice:
+            try:
+                value = None if row.txt is None else json.loads(row.txt)
+            except ValueError:
+                value = row.txt
+            found.responses.setdefault(row.v, []).append((value, n))
+    found.items = [(int(n), sx, sxx) for n, sx, sxx in items.values()]
+    found.versions = dict(sorted(found.versions.items(), key=lambda kv: (kv[1].position, kv[0])))
+    return found
 
 
 def _item_measures(row: Any) -> dict[str, float | None]:
@@ -348,63 +435,40 @@ def _item_measures(row: Any) -> dict[str, float | None]:
     }
 
 
-def _test_statistics(totals: Any, scored: Any) -> QuizStats:
+def _test_statistics(parts: _Aggregates) -> QuizStats:
     """Mean, median, SD, skewness, kurtosis, Cronbach's alpha and SEM of the totals.
 
-    Two statements: the moments of the totals (with the median as a window-function
-    subquery), and the variance of each item. Alpha (Moodle's CIC / 100) is
-    p/(p − 1) · (1 − Σ var(item) / var(total)) with p items, as Moodle computes it per
-    slot; SEM = SD · √(1 − alpha) (Moodle's "standard error"). Skewness and kurtosis are
-    Moodle's (sample cumulants k3/k2^1.5 and k4/k2²).
+    From the distribution of test totals (a few distinct values with their counts) and the
+    variance of each item. Alpha (Moodle's CIC / 100) is p/(p − 1) · (1 − Σ var(item) /
+    var(total)) with p items, as Moodle computes it per slot; SEM = SD · √(1 − alpha)
+    (Moodle's "standard error"). Skewness and kurtosis are Moodle's (sample cumulants
+    k3/k2^1.5 and k4/k2²).
     """
-    mean_total = select(func.avg(totals.c.total)).scalar_subquery()
-    d = totals.c.total - mean_total
-    ranked = select(
-        totals.c.total,
-        func.row_number().over(order_by=totals.c.total).label("k"),
-        func.count().over().label("c"),
-    ).subquery("ranked")
-    median = (
-        select(func.avg(ranked.c.total))
-        .where(ranked.c.k * 2 >= ranked.c.c, ranked.c.k * 2 <= ranked.c.c + 2)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(
-            func.count().label("n"),
-            func.avg(totals.c.total).label("mean"),
-            func.sum(d * d).label("m2"),
-            func.sum(d * d * d).label("m3"),
-            func.sum(d * d * d * d).label("m4"),
-            func.avg(totals.c.max_total).label("max_total"),
-            func.avg(
-                case((totals.c.max_total > 0, 100 * totals.c.total / totals.c.max_total))
-            ).label("mean_percent"),
-            median.label("median"),
-        ).select_from(totals)
-    ).one()
-    s = int(row.n)
+    s = sum(count for _total, _max, count in parts.totals)
     if s == 0:
         return QuizStats(attempts=0)
-    positions = db.session.execute(
-        select(
-            func.count().label("n"),
-            func.sum(scored.c.x).label("sx"),
-            func.sum(scored.c.x * scored.c.x).label("sxx"),
-        ).group_by(scored.c.item)
-    ).all()
-    p = len(positions)
-    sum_of_variances = sum(
-        _sample_variance(int(pos.n), float(pos.sx), float(pos.sxx)) or 0.0 for pos in positions
-    )
+    mean = sum(total * count for total, _max, count in parts.totals) / s
+    m2 = sum(count * (total - mean) ** 2 for total, _max, count in parts.totals)
+    m3 = sum(count * (total - mean) ** 3 for total, _max, count in parts.totals)
+    m4 = sum(count * (total - mean) ** 4 for total, _max, count in parts.totals)
+    known = [(t, m, c) for t, m, c in parts.totals if m is not None]
+    positive = [(t, m, c) for t, m, c in known if m > 0]
+    known_count = sum(c for _t, _m, c in known)
+    positive_count = sum(c for _t, _m, c in positive)
     values: dict[str, float | None] = {
-        "mean": float(row.mean),
-        "median": None if row.median is None else float(row.median),
-        "max_total": None if row.max_total is None else float(row.max_total),
-        "mean_percent": None if row.mean_percent is None else float(row.mean_percent),
+        "mean": mean,
+        "median": _median([(total, count) for total, _max, count in parts.totals], s),
+        "max_total": sum(m * c for _t, m, c in known) / known_count if known_count else None,
+        "mean_percent": (
+            sum(100 * t / m * c for t, m, c in positive) / positive_count
+            if positive_count
+            else None
+        ),
     }
+    p = len(parts.items)
+    sum_of_variances = sum(_sample_variance(n, sx, sxx) or 0.0 for n, sx, sxx in parts.items)
     if s > 1:
-        m2, m3, m4 = float(row.m2) / s, float(row.m3) / s, float(row.m4) / s
+        m2, m3, m4 = m2 / s, m3 / s, m4 / s
         k2 = s * m2 / (s - 1)
         values["sd"] = math.sqrt(k2)
         if k2 > 1e-12:
@@ -421,32 +485,21 @@ def _test_statistics(totals: Any, scored: Any) -> QuizStats:
     return QuizStats(attempts=s, **values)
 
 
+def _median(distribution: list[tuple[float, int]], n: int) -> float:
+    """The median of n values given as (value, count): the middle one, or the mean of the
+    two middle ones."""
+    wanted = [(n + 1) // 2, (n + 2) // 2]  # 1-based ranks; the same one when n is odd
+    found: list[float] = []
+    seen = 0
+    for value, count in sorted(distribution):
+        seen += count
+        while wanted and wanted[0] <= seen:
+            found.append(value)
+            wanted.pop(0)
+    return sum(found) / len(found)
+
+
 # --- Distractor analysis ----------------------------------------------------------------
-
-
-def _response_counts(first: Any, version_ids: list[int]) -> dict[int, list[tuple[Any, int]]]:
-    """(response, count) per choice question version, counted by the database.
-
-    Responses are JSON; grouping happens on their text form (PostgreSQL's ``json`` type
-    has no equality), and the few distinct texts are decoded here.
-    """
-    if not version_ids:
-        return {}
-    response_text = sql_cast(Answer.response, Text).label("response_text")
-    rows = db.session.execute(
-        select(Answer.question_version_id, response_text, func.count().label("n"))
-        .join(first, first.c.attempt_id == Answer.attempt_id)
-        .where(Answer.question_version_id.in_(version_ids), _counted())
-        .group_by(Answer.question_version_id, response_text)
-    )
-    found: dict[int, list[tuple[Any, int]]] = {}
-    for version_id, text, count in rows:
-        try:
-            value = None if text is None else json.loads(text)
-        except ValueError:
-            value = text
-        found.setdefault(version_id, []).append((value, int(count)))
-    return found
 
 
 def letter(index: int) -> str:

@@ -33,12 +33,28 @@ def _analysable_quiz(quiz_id: int) -> Quiz:
 @login_required
 def analysis_page(quiz_id: int) -> Any:
     quiz = _analysable_quiz(quiz_id)
-    result = analysis.analyse(quiz)
     return render_template(
         "quizzes/analysis.html",
         quiz=quiz,
-        result=result,
-        gaps=analysis.translation_gaps(result),
+        result=analysis.analyse(quiz),
+        threshold=analysis.facility_gap(),
+        languages=LANGUAGES,
+    )
+
+
+@bp.get("/quizzes/<int:quiz_id>/analysis/languages", endpoint="analysis_languages")
+@login_required
+def analysis_languages(quiz_id: int) -> Any:
+    """The quiz's questions compared across languages, over every quiz of the manual.
+
+    A page of its own: it reads the answers of every quiz that shares these questions (a
+    million at a national scale), which the quiz's own analysis does not need to wait for.
+    """
+    quiz = _analysable_quiz(quiz_id)
+    return render_template(
+        "quizzes/analysis_languages.html",
+        quiz=quiz,
+        gaps=analysis.translation_gaps(analysis.analyse(quiz)),
         threshold=analysis.facility_gap(),
         languages=LANGUAGES,
     )
@@ -67,4 +83,4 @@ def analysis_feedback(quiz_id: int) -> Any:
     else:
         db.session.commit()
         flash(_("Sent to the curriculum team as feedback no. %(n)s.", n=number), "success")
-    return redirect(url_for("quizzes.analysis", quiz_id=quiz.id))
+    return redirect(url_for("quizzes.analysis_languages", quiz_id=quiz.id))

@@ -109,6 +109,10 @@ def _attempt(
                 mark=None if fraction is None else fraction * max_mark,
             )
         )
+    # The totals grading keeps on the attempt (quizzes.attempts._totals).
+    answerable = [a for a in attempt.answers if a.max_mark > 0]
+    attempt.max_score = sum(a.max_mark for a in answerable)
+    attempt.score = sum(a.mark or 0.0 for a in answerable)
     db.session.add(attempt)
     db.session.flush()
     return attempt
@@ -414,6 +418,8 @@ def test_send_gap_as_feedback_on_the_weaker_languages_module(app, client):
     db.session.commit()
     factories.login(client, teacher)
     page = client.get(f"/quizzes/quizzes/{en_quiz.id}/analysis")
+    assert f"/quizzes/quizzes/{en_quiz.id}/analysis/languages" in page.get_data(as_text=True)
+    page = client.get(f"/quizzes/quizzes/{en_quiz.id}/analysis/languages")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Send as feedback on the module" in text and "Микробы на руках" in text
