@@ -47,9 +47,11 @@ def build_app(config: Mapping[str, Any] | None = None, *, plugins: Iterable[obje
     register_error_handlers(app)
     _register_template_helpers(app)
 
+    from lms import cache
     from lms.jobs import init_celery
 
     init_celery(app)
+    cache.init_app(app)
     return app
 
 

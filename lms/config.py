@@ -51,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     # evaluates all), and records listed behind one figure.
     "REPORTS_COMPLETION_COHORTS": 4,
     "REPORTS_DRILL_LIMIT": 200,
+    # Report figures are kept this many seconds (0: computed on every view); the cache is
+    # Redis when CACHE_URL is set, else in the process.
+    "REPORTS_CACHE_SECONDS": 600,
+    "CACHE_URL": "",
     # Rows of a long table shown on the page and in the donor PDF (CSV and XLSX: all rows).
     "REPORTS_PAGE_ROWS": 10,
     "REPORTS_PDF_ROWS": 40,

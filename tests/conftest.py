@@ -123,6 +123,8 @@ TEST_CONFIG: dict[str, Any] = {
     "SERVER_NAME": "lms.test",
     # Jobs run at once inside the request, so a test sees their result without waiting.
     "JOBS_IN_BACKGROUND": False,
+    # Figures computed afresh on every view: tests change the data between two views.
+    "REPORTS_CACHE_SECONDS": 0,
 }
 
 

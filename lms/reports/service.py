@@ -7,14 +7,28 @@ inside the same scope.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from lms import cache
 from lms.errors import Invalid, NotFound
-from lms.reports.indicators import DrillPage, DrillRequest, Indicator, ReportFilters, Table
+from lms.reports.indicators import (
+    Chart,
+    Column,
+    DrillPage,
+    DrillRequest,
+    Indicator,
+    ReportFilters,
+    Row,
+    Table,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,8 @@ class IndicatorResult:
 
     indicator: Indicator
     tables: Sequence[Table]
+    #: When the figures were computed (UTC): they may come from the cache.
+    computed_at: datetime | None = None
 
     def table(self, table_id: str) -> Table:
         for table in self.tables:
@@ -43,13 +59,106 @@ def get_indicator(indicator_id: str) -> Indicator:
     return found
 
 
-def compute(indicator: Indicator, filters: ReportFilters) -> IndicatorResult:
-    return IndicatorResult(indicator, tuple(indicator.compute(filters)))
+def compute(
+    indicator: Indicator, filters: ReportFilters, *, fresh: bool = False
+) -> IndicatorResult:
+    """An indicator's tables, from the cache when they were computed for the same filters,
+    scope and language less than ``REPORTS_CACHE_SECONDS`` ago (unless ``fresh``).
+
+    The page, its downloads and its whole-table pages thus show the same figures. The
+    donor-report job always computes afresh.
+    """
+    seconds = int(current_app.config.get("REPORTS_CACHE_SECONDS") or 0)
+    if filters.background or seconds <= 0:
+        return IndicatorResult(indicator, tuple(indicator.compute(filters)), _now())
+    key = _cache_key(indicator, filters)
+    if not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            data = json.loads(cached)
+            computed_at = datetime.fromisoformat(data["at"])
+            return IndicatorResult(indicator, tuple(_table(t) for t in data["tables"]), computed_at)
+    result = IndicatorResult(indicator, tuple(indicator.compute(filters)), _now())
+    payload = {"at": result.computed_at.isoformat(), "tables": [_plain(t) for t in result.tables]}
+    cache.put(key, json.dumps(payload, ensure_ascii=False), seconds)
+    return result
 
 
-def build_report(filters: ReportFilters) -> list[IndicatorResult]:
+def build_report(filters: ReportFilters, *, fresh: bool = False) -> list[IndicatorResult]:
     """Every indicator under the filters, in page order."""
-    return [compute(indicator, filters) for indicator in registered()]
+    return [compute(indicator, filters, fresh=fresh) for indicator in registered()]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _cache_key(indicator: Indicator, filters: ReportFilters) -> str:
+    """What the figures depend on: the indicator, the filters, the viewer's scope and the
+    language the labels are in."""
+    scope = filters.scope
+    where = (
+        "all"
+        if scope.everywhere
+        else "r{}m{}c{}".format(
+            ",".join(map(str, sorted(scope.region_ids))),
+            ",".join(map(str, sorted(scope.madrasa_ids))),
+            ",".join(map(str, sorted(scope.cohort_ids))),
+        )
+    )
+    args = "&".join(f"{k}={v}" for k, v in sorted(filters.query_args().items()))
+    return f"report:1:{indicator.id}:{get_locale()}:{where}:{args}"
+
+
+def _text(value: Any) -> Any:
+    """Lazy translated strings become text in the current language."""
+    return None if value is None else str(value)
+
+
+def _plain(table: Table) -> dict[str, Any]:
+    """A table as JSON-able data, labels in the current language."""
+    return {
+        "id": table.id,
+        "title": _text(table.title),
+        "row_label": _text(table.row_label),
+        "note": _text(table.note) or "",
+        "chart": None
+        if table.chart is None
+        else {"columns": list(table.chart.columns), "stacked": table.chart.stacked},
+        "columns": [
+            {
+                "id": c.id,
+                "label": _text(c.label),
+                "kind": c.kind,
+                "drill": dict(c.drill),
+                "group": _text(c.group),
+                "drillable": c.drillable,
+            }
+            for c in table.columns
+        ],
+        "rows": [
+            {
+                "label": _text(r.label),
+                "values": dict(r.values),
+                "key": None if r.key is None else dict(r.key),
+                "total": r.total,
+            }
+            for r in table.rows
+        ],
+    }
+
+
+def _table(data: dict[str, Any]) -> Table:
+    chart = data["chart"]
+    return Table(
+        id=data["id"],
+        title=data["title"],
+        row_label=data["row_label"],
+        columns=tuple(Column(**c) for c in data["columns"]),
+        rows=tuple(Row(**r) for r in data["rows"]),
+        chart=None if chart is None else Chart(tuple(chart["columns"]), chart["stacked"]),
+        note=data["note"],
+    )
 
 
 def drill(

@@ -60,7 +60,7 @@ def index() -> Any:
     parsed = _filters()
     if parsed.filters is None:
         return render_template("lms/reports/index.html", form=parsed.form, results=None), 400
-    results = service.build_report(parsed.filters)
+    results = service.build_report(parsed.filters, fresh=request.args.get("fresh") == "1")
     return render_template(
         "lms/reports/index.html",
         form=parsed.form,
