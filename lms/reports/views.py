@@ -68,14 +68,34 @@ def index() -> Any:
         args=parsed.filters.query_args(),
         results=results,
         described=exports.describe_filters(parsed.filters),
+        legend=charts.legend,
+        max_bars=charts.MAX_BARS,
+        languages=LANGUAGES,
+        donor_form=LmsForm(),
+        drill_link=_drill_links(parsed.filters.query_args()),
+    )
+
+
+@bp.get("/<indicator_id>")
+@permission_required(PERMISSION)
+def indicator(indicator_id: str) -> Any:
+    """One indicator: every breakdown with its chart, long tables cut to their first rows."""
+    found = service.get_indicator(indicator_id)
+    filters = _valid(_filters())
+    args = filters.query_args()
+    return render_template(
+        "lms/reports/indicator.html",
+        indicator=found,
+        result=service.compute(found, filters),
+        args=args,
+        described=exports.describe_filters(filters),
+        back=url_for("reports.index", **args) + f"#{found.id}",
         render_chart=charts.render_chart,
         legend=charts.legend,
         chart_rows=charts.chart_rows,
         max_bars=charts.MAX_BARS,
         chart_css=charts.CHART_CSS,
-        languages=LANGUAGES,
-        donor_form=LmsForm(),
-        drill_link=_drill_links(parsed.filters.query_args()),
+        drill_link=_drill_links(args),
         page_rows=int(current_app.config.get("REPORTS_PAGE_ROWS", 10)),
     )
 

@@ -237,10 +237,29 @@ def _names(page: str) -> list[str]:
     return re.findall(r'<th scope="row">([^<]*)</th>', page)
 
 
+def _indicator_page(client, indicator_id: str, **args) -> str:
+    response = client.get(f"/reports/{indicator_id}", query_string=args)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return response.get_data(as_text=True)
+
+
+def test_the_page_shows_each_indicators_totals_and_links_its_breakdowns(world, client):
+    factories.login(client, world["admin"])
+    page = _page(client, year=2025)
+    tot = _section(page, TOT_ID)
+    assert 'class="total"' in tot and "Osh Region" not in tot  # totals here…
+    # …and every breakdown on the indicator's own page
+    assert re.search(
+        rf'href="/reports/{re.escape(TOT_ID)}\?[^"#]*#{re.escape(TOT_ID)}-by_region"', tot
+    )
+    details = _indicator_page(client, TOT_ID, year=2025)
+    assert "Osh Region" in details and "<svg" in details  # breakdowns with their charts
+
+
 def test_drilling_into_a_figure_lists_exactly_the_people_counted(world, client):
     osh = world["osh"]
     factories.login(client, world["admin"])
-    page = _page(client, year=2025)
+    page = _indicator_page(client, TOT_ID, year=2025)
     records = client.get(_link(page, TOT_ID, "by_region", f"region:{osh.id},sex:female"))
     text = records.get_data(as_text=True)
     assert records.status_code == 200
@@ -250,6 +269,7 @@ def test_drilling_into_a_figure_lists_exactly_the_people_counted(world, client):
         _link(page, TOT_ID, "by_region", f"completed:1,region:{osh.id},sex:male")
     ).get_data(as_text=True)
     assert _names(completed) == ["Chyngyz"]
+    page = _indicator_page(client, STUDENTS_ID, year=2025)
     students = client.get(_link(page, STUDENTS_ID, "by_region", f"region:{osh.id}"))
     assert _names(students.get_data(as_text=True)) == ["Kanykei", "Leila", "Marat", "Nurlan"]
 
@@ -270,8 +290,13 @@ def test_every_figure_on_the_page_and_its_table_pages_opens(world, client):
     page = _page(client, year=2025)
     figure = r'href="([\w.]+/\w+/[\w:,.-]+\?[^"]*)"'
     links = [unescape(h) for h in re.findall(figure, page)]
-    tables = set(re.findall(r'href="/reports/([\w.]+/\w+)\?[^"]*"', page))
-    assert len(tables) >= 8  # every other breakdown opens on a page of its own
+    indicators = set(re.findall(r'href="/reports/([\w.]+)\?[^"]*"', page)) - {"report.xlsx"}
+    assert len(indicators) >= 8
+    tables: set[str] = set()
+    for indicator in sorted(indicators):
+        details = _indicator_page(client, indicator, year=2025)
+        links += [unescape(h) for h in re.findall(figure, details)]
+        tables |= set(re.findall(r'href="/reports/([\w.]+/\w+)\?[^"]*"', details))
     for table in sorted(tables):
         whole = client.get(f"/reports/{table}", query_string={"year": 2025})
         assert whole.status_code == 200, table

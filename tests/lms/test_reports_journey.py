@@ -85,13 +85,22 @@ def test_a_monitoring_officer_reports_on_osh_for_one_year(demo_app):
         students = _people_in_osh_2026(STUDENT)
     tot = text.split('id="lms.tot_participants"')[1].split("</section>")[0]
     female, male = len(participants["female"]), len(participants["male"])
-    assert _row(tot, "Osh Region")[:3] == [str(female), str(male), str(female + male)]
+    assert _row(tot, "Total")[:3] == [str(female), str(male), str(female + male)]
     reached = text.split('id="lms.students_reached"')[1].split("</section>")[0]
     female_s, male_s = len(students["female"]), len(students["male"])
-    assert _row(reached, "Osh Region") == [str(female_s), str(male_s), str(female_s + male_s)]
+    assert _row(reached, "Total") == [str(female_s), str(male_s), str(female_s + male_s)]
     assert (female, male, female_s, male_s) == (2, 3, 2, 2)  # what the demo data holds
 
-    link = re.search(r'href="(lms\.tot_participants/by_region/region:\d+,sex:female\?[^"]*)"', tot)
+    # The indicator's page splits the same figures by region, with a chart.
+    details = client.get(
+        "/reports/lms.tot_participants", query_string={"region": osh_value, "year": "2026"}
+    ).get_data(as_text=True)
+    assert _row(details, "Osh Region")[:3] == [str(female), str(male), str(female + male)]
+    assert "<svg" in details
+
+    link = re.search(
+        r'href="(lms\.tot_participants/by_region/region:\d+,sex:female\?[^"]*)"', details
+    )
     records = client.get("/reports/" + unescape(link.group(1))).get_data(as_text=True)
     assert re.findall(r'<th scope="row">([^<]*)</th>', records) == participants["female"]
 
