@@ -19,6 +19,7 @@ from curriculum.models import SUBMITTED, Edition, ModuleVersion
 from curriculum.render import render_block
 from curriculum.services import get_manual, list_manuals
 from lms.extensions import db
+from lms.memo import remembered
 
 __all__ = [
     "EditionInfo",
@@ -78,7 +79,15 @@ def _edition_info(edition: Edition) -> EditionInfo:
 
 def cohort_edition(cohort_id: int, manual_slug: str, language: str) -> EditionInfo | None:
     """The edition a cohort teaches from: its pinned one, else the latest in ``language``
-    (else the latest in English)."""
+    (else the latest in English). Asked once per page view."""
+    return remembered(
+        "curriculum.cohort_edition",
+        (cohort_id, manual_slug, language),
+        lambda: _cohort_edition(cohort_id, manual_slug, language),
+    )
+
+
+def _cohort_edition(cohort_id: int, manual_slug: str, language: str) -> EditionInfo | None:
     manual = get_manual(manual_slug) if manual_slug else None
     if manual is None:
         return None

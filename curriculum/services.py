@@ -11,6 +11,7 @@ from curriculum.models import Manual
 from lms.audit import services as audit
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
+from lms.memo import remembered
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -20,7 +21,12 @@ def list_manuals() -> list[Manual]:
 
 
 def get_manual(slug: str) -> Manual | None:
-    return db.session.scalar(select(Manual).where(Manual.slug == slug))
+    """The manual with this slug (looked up once per page view)."""
+    return remembered(
+        "curriculum.manual",
+        slug,
+        lambda: db.session.scalar(select(Manual).where(Manual.slug == slug)),
+    )
 
 
 def create_manual(

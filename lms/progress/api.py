@@ -18,6 +18,7 @@ from lms.accounts.roles import LEARNER_ROLES
 from lms.cohorts.models import Cohort, Membership
 from lms.errors import Invalid
 from lms.extensions import db
+from lms.memo import forget, remembered
 from lms.plugins import CompletionContext, CompletionResult, ProgressItem
 from lms.progress.models import ProgressRecord
 
@@ -49,6 +50,7 @@ def record(
         details=details or {},
     )
     db.session.add(entry)
+    forget("progress.latest")
     return entry
 
 
@@ -61,7 +63,11 @@ def records_for_learner(user_id: int, cohort_id: int | None = None) -> list[Prog
 
 
 def latest_for_cohort(cohort_id: int) -> dict[tuple[int, str, str], ProgressRecord]:
-    """The latest record per (learner, item) in a cohort, in one query."""
+    """The latest record per (learner, item) in a cohort, in one query (once per page)."""
+    return remembered("progress.latest", cohort_id, lambda: _latest_for_cohort(cohort_id))
+
+
+def _latest_for_cohort(cohort_id: int) -> dict[tuple[int, str, str], ProgressRecord]:
     newest = (
         select(func.max(ProgressRecord.id))
         .where(ProgressRecord.cohort_id == cohort_id)
@@ -72,11 +78,17 @@ def latest_for_cohort(cohort_id: int) -> dict[tuple[int, str, str], ProgressReco
 
 
 def progress_items(cohort: Cohort) -> list[ProgressItem]:
-    """Every item the plugins say makes up progress in this cohort."""
+    """Every item the plugins say makes up progress in this cohort (asked once per page)."""
     pm = current_app.extensions["lms"].pm
-    return [
-        item for result in pm.hook.register_progress_items(cohort=cohort) for item in result or ()
-    ]
+    return remembered(
+        "progress.items",
+        cohort.id,
+        lambda: [
+            item
+            for result in pm.hook.register_progress_items(cohort=cohort)
+            for item in result or ()
+        ],
+    )
 
 
 def learner_ids(cohort: Cohort) -> list[int]:
