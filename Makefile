@@ -24,10 +24,10 @@ setup: system-deps $(STAMP) translations
 system-deps:
 	@scripts/install-system-deps.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 translations: $(STAMP)
@@ -40,6 +40,7 @@ extract-messages: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r lms curriculum lessons quizzes certificates
 
 format: $(STAMP)
 	$(BIN)/ruff format .

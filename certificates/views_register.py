@@ -20,6 +20,7 @@ from certificates.forms import RegisterFilterForm, ReissueForm, RevokeForm
 from certificates.models import REPLACED, REVOKED, STATUSES, VALID, Certificate
 from certificates.printed import PrintedCertificate
 from certificates.views import bp
+from lms.accounts.fresh import fresh_login_required
 from lms.accounts.models import User
 from lms.accounts.permissions import require
 from lms.audit.models import AuditEntry
@@ -178,6 +179,7 @@ def download(certificate_id: int) -> Any:
 
 @bp.post("/<int:certificate_id>/revoke")
 @login_required
+@fresh_login_required
 def revoke(certificate_id: int) -> Any:
     require("certificates.manage")
     certificate = _visible(certificate_id)
@@ -197,6 +199,7 @@ def revoke(certificate_id: int) -> Any:
 
 @bp.post("/<int:certificate_id>/reissue")
 @login_required
+@fresh_login_required
 def reissue(certificate_id: int) -> Any:
     require("certificates.manage")
     certificate = _visible(certificate_id)

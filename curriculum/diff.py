@@ -91,7 +91,7 @@ class BlockDiff:
     @property
     def id(self) -> str:
         block = self.new or self.old
-        assert block is not None
+        assert block is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
         return block.id
 
     @property

@@ -96,9 +96,14 @@ def _render_queue_panel(user: Any) -> str:
 
 
 def _render_work_panel(user: Any) -> str:
+    from curriculum.services import list_manuals
     from curriculum.versions import work_in_progress
+    from lms.accounts.permissions import can
 
-    return render_template("curriculum/panel_work.html", work=work_in_progress())
+    manual_ids = [m.id for m in list_manuals() if can(user, "curriculum.edit", m)]
+    return render_template(
+        "curriculum/panel_work.html", work=work_in_progress(manual_ids=manual_ids)
+    )
 
 
 @hookimpl

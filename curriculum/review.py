@@ -251,7 +251,7 @@ def _lock(version: ModuleVersion) -> ModuleVersion:
     locked = db.session.scalar(
         select(ModuleVersion).where(ModuleVersion.id == version.id).with_for_update()
     )
-    assert locked is not None
+    assert locked is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     db.session.refresh(locked)
     return locked
 

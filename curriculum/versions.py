@@ -7,6 +7,7 @@ editors starting a new version at once get one each or a clear conflict, never a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -65,7 +66,7 @@ def get_or_create_module(manual: Manual, slug: str, position: int) -> Module:
                 db.session.flush()
         except IntegrityError:
             module = get_module(manual, slug)
-            assert module is not None
+            assert module is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     elif module.position != position:
         module.position = position
     return module
@@ -310,14 +311,19 @@ def module_overview(manual: Manual) -> list[dict[str, Any]]:
     return rows
 
 
-def work_in_progress(limit: int = 10) -> dict[str, list[ModuleVersion]]:
-    """Drafts and versions still in review, newest first, for the editors' home panel."""
+def work_in_progress(
+    limit: int = 10, *, manual_ids: Iterable[int] | None = None
+) -> dict[str, list[ModuleVersion]]:
+    """Drafts and versions still in review, newest first, for the editors' home panel;
+    only of the manuals ``manual_ids`` when given (an editor of one manual)."""
     base = (
         select(ModuleVersion)
         .options(joinedload(ModuleVersion.module).joinedload(Module.manual))
         .order_by(ModuleVersion.updated_at.desc())
         .limit(limit)
     )
+    if manual_ids is not None:
+        base = base.where(ModuleVersion.module.has(Module.manual_id.in_(list(manual_ids))))
     return {
         "drafts": list(db.session.scalars(base.where(ModuleVersion.status == DRAFT))),
         "in_review": list(

@@ -14,9 +14,10 @@ from curriculum.blueprint import bp
 from curriculum.forms import ManualForm
 from lms.accounts.permissions import can, permission_required
 from lms.cohorts.models import Cohort
-from lms.errors import LmsError, NotFound
+from lms.errors import LmsError, NotAllowed, NotFound
 from lms.extensions import db
 from lms.forms import apply_field_errors
+from lms.organisations.services import cohort_clause, visible_scope
 
 
 @bp.get("/")
@@ -28,12 +29,19 @@ def index() -> Any:
             select(Cohort.manual, func.count(Cohort.id)).group_by(Cohort.manual)
         ).all()
     )
-    return render_template("curriculum/index.html", manuals=services.list_manuals(), counts=counts)
+    return render_template(
+        "curriculum/index.html",
+        manuals=services.list_manuals(),
+        counts=counts,
+        may_create=visible_scope(current_user, "curriculum.edit").everywhere,
+    )
 
 
 @bp.route("/manuals/new", methods=["GET", "POST"])
 @permission_required("curriculum.edit")
 def new_manual() -> Any:
+    if not visible_scope(current_user, "curriculum.edit").everywhere:
+        raise NotAllowed()  # an editor of one manual edits that manual, not new ones
     form = ManualForm()
     if form.validate_on_submit():
         try:
@@ -61,10 +69,15 @@ def manual(slug: str) -> Any:
     found = services.get_manual(slug)
     if found is None:
         raise NotFound()
+    # Only the cohorts the reader may see: class names are not for every reader of a manual.
     cohorts = list(
         db.session.scalars(
             select(Cohort)
-            .where(Cohort.manual == slug, Cohort.archived.is_(False))
+            .where(
+                Cohort.manual == slug,
+                Cohort.archived.is_(False),
+                cohort_clause(visible_scope(current_user, "cohorts.view")),
+            )
             .order_by(Cohort.starts_on.desc())
         )
     )

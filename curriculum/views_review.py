@@ -18,6 +18,7 @@ from curriculum.forms import CommentForm, DecisionForm, DismissForm, DraftForm, 
 from curriculum.models import Manual, Module, ModuleVersion
 from curriculum.render import render_block
 from curriculum.services import get_manual
+from lms.accounts.fresh import fresh_login_required
 from lms.accounts.models import User
 from lms.accounts.permissions import can, permission_required, require
 from lms.accounts.services import normalise_username
@@ -112,10 +113,14 @@ def edit_draft(version_id: int) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
+            lock_version = int(form.lock_version.data or 0)
+        except ValueError:
+            lock_version = -1  # not sent by this page: refused below as an outdated form
+        try:
             versions.save_draft(
                 found,
                 form.text.data or "",
-                expected_lock_version=int(form.lock_version.data or 0),
+                expected_lock_version=lock_version,
                 change_summary=form.change_summary.data or "",
                 actor_id=current_user.id,
             )
@@ -208,6 +213,7 @@ def diff(version_id: int) -> Any:
 @bp.post("/versions/<int:version_id>/decide")
 @login_required
 @permission_required("curriculum.review")
+@fresh_login_required
 def decide(version_id: int) -> Any:
     found = _version_or_404(version_id)
     form = DecisionForm()
@@ -216,6 +222,8 @@ def decide(version_id: int) -> Any:
         return redirect(url_for("curriculum.version", version_id=version_id))
     try:
         review.decide(found, current_user, form.decision.data or "", form.reasons.data or "")
+    except NotAllowed:
+        raise  # no seat on the panel, or one's own version: a 403, not a note on the page
     except LmsError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -233,6 +241,8 @@ def withdraw(review_id: int) -> Any:
     require_workbench(decision.version.module.manual)
     try:
         review.withdraw(decision, current_user)
+    except NotAllowed:
+        raise  # someone else's decision: a 403, not a note on the page
     except LmsError as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -256,7 +256,7 @@ def get_practice(practice_id: int) -> tuple[PracticeLesson, Cohort]:
     if practice is None:
         raise NotFound()
     cohort = db.session.get(Cohort, practice.cohort_id)
-    assert cohort is not None
+    assert cohort is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     return practice, cohort
 
 
@@ -291,7 +291,7 @@ def add_practice(
         errors["taught_on"] = [_l("Enter the date.")]
     if errors:
         raise Invalid(field_errors=errors)
-    assert participant_id is not None and taught_on is not None
+    assert participant_id is not None and taught_on is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     practice = PracticeLesson(
         cohort_id=cohort.id,
         participant_id=participant_id,

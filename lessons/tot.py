@@ -37,7 +37,7 @@ STAGE_LABELS: dict[str, Any] = {
     "III": _l("Practice lessons"),
     "IV": _l("Discussion and recommendations"),
 }
-assert tuple(STAGE_LABELS) == TOT_STAGES
+assert tuple(STAGE_LABELS) == TOT_STAGES  # nosec B101  # two constants agree; not a security check
 
 #: How a part of the template turns into sessions.
 FIXED, MASTER_CLASS, PRACTICE = "fixed", "master-class", "practice"
@@ -304,7 +304,7 @@ def recommend(
         errors["body"] = [_l("Use at most %(n)s characters.", n=MAX_RECOMMENDATION)]
     if errors:
         raise Invalid(field_errors=errors)
-    assert module_version_id is not None
+    assert module_version_id is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     feedback_id = curriculum.give_feedback(
         module_version_id, author_id=author.id, source="tot", body=body, paragraph_id=paragraph_id
     )

@@ -331,8 +331,10 @@ def roster_import(cohort_id: int) -> Any:
     max_rows = current_app.config["CSV_IMPORT_MAX_ROWS"]
     if form.validate_on_submit():
         upload = form.file.data
+        limit = csv_import.max_bytes(max_rows)
         try:
-            text = csv_import.decode_csv(upload.read(), upload.filename or "")
+            # One byte more than allowed is enough to know the file is too large.
+            text = csv_import.decode_csv(upload.read(limit + 1), upload.filename or "", limit=limit)
         except Invalid as error:
             form.file.errors = [*form.file.errors, error.message]
         else:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -68,17 +68,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from lms.accounts.models import User
+    from lms import security
+    from lms.accounts import sessions
 
-    @login_manager.user_loader
-    def load_user(identity: str) -> User | None:
-        user_id, _, version = identity.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_version != int(version) or not user.active:
-            return None
-        return user
+    sessions.init_app(app)  # the user loader, and session timeouts checked on each request
+    security.init_app(app)  # security headers and Cache-Control on every response
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -186,12 +180,3 @@ def _register_template_helpers(app: Flask) -> None:
             "navigation": navigation,
             "can": lambda p, o=None: can(current_user, p, o),
         }
-
-    @app.after_request
-    def _headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if getattr(g, "_lms_grants", None) is not None and current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response

@@ -78,7 +78,7 @@ def serve_command(host: str, port: int | None, production: bool, config_file: Pa
         sys.stdout.flush()
         sys.stderr.flush()
         # Replace this process: systemd's signals (stop, reload) then reach gunicorn's master.
-        os.execv(command[0], command)
+        os.execv(command[0], command)  # nosec B606  # os.execv of this interpreter with fixed arguments (gunicorn), no shell
         return  # only reached when os.execv is replaced (tests)
 
     from werkzeug.serving import run_simple
@@ -248,6 +248,7 @@ def _migrations_head() -> str | None:
 
 
 def core_commands() -> list[click.Command]:
+    from lms.audit.cli import COMMANDS as audit_commands  # lms audit …, lms privacy …
 
     return [
         init_command,
@@ -257,6 +258,7 @@ def core_commands() -> list[click.Command]:
         doctor_command,
         backup_command,
         restore_command,
+        *audit_commands,
     ]
 
 

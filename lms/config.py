@@ -21,7 +21,7 @@ LANGUAGES: dict[str, str] = {"en": "English", "ru": "Русский", "ky": "К�
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
-    "SECRET_KEY": None,
+    "SECRET_KEY": None,  # nosec B105  # no default secret: production refuses to start without one
     "DATABASE_URL": None,
     #: The address people reach the site at (printed on certificates); required in production.
     "PUBLIC_URL": "",
@@ -37,6 +37,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    #: Failed log-ins (and password confirmations) per account, whoever tries.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute; 20 per hour",
+    #: A session ends after this long without a request, and this long after the log-in.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    #: Approving a version, revoking a certificate or changing roles needs a password typed
+    #: this recently; otherwise the person confirms it again.
+    "FRESH_LOGIN_MINUTES": 10,
+    #: "Keep me logged in" lasts this long (seconds), and the server refuses older cookies.
+    "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -26,9 +26,19 @@ from lms.accounts.roles import (
 from lms.plugins import CompletionRule, DashboardPanel, NavItem, Permission
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from lms.reports.indicators import Indicator
 
 STAFF = frozenset({ADMIN, EDITOR, REVIEWER, TRAINER, TEACHER, MONITOR})
+
+
+@hookimpl
+def init_app(app: Flask) -> None:
+    """Requests carrying a NUL character are refused before any view (lms.input_guard)."""
+    from lms import input_guard
+
+    input_guard.init_app(app)
 
 
 @hookimpl

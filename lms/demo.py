@@ -16,7 +16,7 @@ from lms.cohorts.models import CLASS, TOT, Cohort, Membership
 from lms.extensions import db
 from lms.organisations.models import Madrasa, Region
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # nosec B105  # the documented demo password; `lms demo` refuses production
 
 #: (user name, full name, sex, language, role, scope, expertise, label printed by lms demo)
 DEMO_STAFF = [

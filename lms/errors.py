@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,11 @@ MESSAGES = {
 }
 
 
+OUT_OF_RANGE = _l(
+    "Something sent does not fit: a number that is too large, or a text that is too long or "
+    "holds a character that cannot be stored. Go back and check what you entered."
+)
+
 CSRF_MESSAGE = _l(
     "The form has expired or did not come from this site. Go back, reload the page and try again."
 )
@@ -110,6 +116,21 @@ def register_error_handlers(app: Flask) -> None:
         if code < 400:
             return error
         return render_error(code)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(error: Exception) -> tuple[Any, int]:
+        # The database refused a value sent: an id beyond its integers (PostgreSQL: DataError;
+        # SQLite: OverflowError past 64 bits), a NUL, a text longer than its column. The
+        # input is at fault, not the server: a 400 that says so, and a note in the log.
+        log.warning("a value out of range on %s %s: %s", request.method, request.path, error)
+        try:
+            from lms.extensions import db
+
+            db.session.rollback()
+        except Exception:  # pragma: no cover - the database itself may be what failed
+            log.exception("rollback after a value out of range failed")
+        return render_error(400, OUT_OF_RANGE)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Any, int]:

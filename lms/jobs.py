@@ -169,7 +169,7 @@ def run_in_thread(task: Any, *args: Any) -> threading.Thread:
         with app.app_context():
             try:
                 task(*args)
-            except Exception:  # recorded on the job by job_task; nothing else to do here
+            except Exception:  # recorded on the job by job_task; nothing else to do here  # nosec B110
                 pass
             finally:
                 db.session.remove()

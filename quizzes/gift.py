@@ -16,11 +16,12 @@ question.
 from __future__ import annotations
 
 import html
+import math
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -252,6 +253,11 @@ def _split(
     if pieces and pieces[0][0] == pieces[0][1]:
         pieces.pop(0)
     return pieces
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """The start of a long piece of the file, to quote it in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def default_name(text: str, line: int) -> str:
@@ -659,10 +665,14 @@ class _Parser:
                     ),
                 )
                 return None
-            # In decimal, so 3.141..3.142 is 3.1415 ± 0.0005 and not 3.1414999999999997.
-            low_dec, high_dec = Decimal(low_raw.strip()), Decimal(high_raw.strip())
-            middle = (low_dec + high_dec) / 2
-            return float(middle), float(high_dec - middle)
+            # In decimal, so 3.141..3.142 is 3.1415 ± 0.0005 and not 3.1414999999999997;
+            # exponents beyond what decimal's context takes (0e99999999) fall back to floats.
+            try:
+                low_dec, high_dec = Decimal(low_raw.strip()), Decimal(high_raw.strip())
+                middle = (low_dec + high_dec) / 2
+                return float(middle), float(high_dec - middle)
+            except DecimalException:
+                return (low + high) / 2, (high - low) / 2
         if answer.find(":") > 0:
             value_raw, _, tolerance_raw = answer.partition(":")
             value, tolerance = self.number(line, value_raw), self.number(line, tolerance_raw)
@@ -684,7 +694,14 @@ class _Parser:
     def number(self, line: int, raw: str) -> float | None:
         text = raw.strip()
         if _NUMBER.fullmatch(text):
-            return float(text)
+            value = float(text)
+            if math.isfinite(value):
+                return value
+            self.problem(
+                line,
+                _l("The number “%(text)s” is too large.", text=_shorten(text)),
+            )
+            return None
         if re.fullmatch(r"[+-]?\d+,\d+", text):
             self.problem(
                 line,

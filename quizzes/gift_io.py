@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from lms.accounts.csv_import import CONTROL_BYTES, not_utf8_line
 from lms.audit import services as audit
 from lms.config import LANGUAGES
 from lms.errors import Invalid
@@ -86,15 +87,19 @@ def decode_gift(data: bytes) -> str:
         raise Invalid(_l("The file is larger than %(size)s MB.", size=MAX_BYTES // (1024 * 1024)))
     if not data.strip():
         raise Invalid(_l("The file is empty."))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or CONTROL_BYTES.search(data):
         raise Invalid(_l("The file is not UTF-8 text (it looks like UTF-16 or a binary file)."))
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
         raise Invalid(
             _l(
-                "The file is not in UTF-8, so letters would come out wrong. Save it again "
-                "with the encoding “UTF-8”."
+                "%(problem)s The first such character is on line %(line)s.",
+                problem=_l(
+                    "The file is not in UTF-8, so letters would come out wrong. Save it again "
+                    "with the encoding “UTF-8”."
+                ),
+                line=not_utf8_line(data, error),
             )
         ) from None
 

@@ -383,7 +383,7 @@ def add_question_slot(
         errors["question_id"] = [_l("This question is already in the quiz.")]
     if errors:
         raise Invalid(field_errors=errors)
-    assert question is not None
+    assert question is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     slot = QuizSlot(position=_next_position(quiz), question_id=question.id, count=1, mark=mark)
     quiz.slots.append(slot)
     db.session.flush()
@@ -417,7 +417,7 @@ def add_random_slot(
     if count is None or not 1 <= count <= MAX_RANDOM:
         errors["count"] = [_l("Enter a number from 1 to %(n)s.", n=MAX_RANDOM)]
     if not errors:
-        assert bank is not None and count is not None
+        assert bank is not None and count is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
         pool = {q.id for q in random_pool(bank.id, module_slug, quiz.language)}
         taken = {s.question_id for s in quiz.slots if s.question_id is not None}
         # Random slots on the same bank share its pool: they never draw the same question.
@@ -439,7 +439,7 @@ def add_random_slot(
             ]
     if errors:
         raise Invalid(field_errors=errors)
-    assert bank is not None and count is not None
+    assert bank is not None and count is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     slot = QuizSlot(
         position=_next_position(quiz),
         bank_id=bank.id,

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from curriculum import api as curriculum
-from lms.accounts.permissions import permission_required
+from lms.accounts.permissions import can, permission_required
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.forms import apply_field_errors
 from quizzes import services
 from quizzes.forms import BankForm
+from quizzes.models import QuestionBank
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="templates")
 
@@ -24,7 +25,13 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quizzes", template_folder="temp
 def index() -> Any:
     """The question banks, and a form to add one."""
     form = BankForm()
-    form.manual_slug.choices = curriculum.manual_choices()
+    # Only banks the user may author, and new ones only where they could then author them
+    # (a bank lies in its manual's scope): an editor of one manual works in that manual.
+    form.manual_slug.choices = [
+        choice
+        for choice in curriculum.manual_choices()
+        if can(current_user, "quizzes.author", QuestionBank(manual_slug=choice.value))
+    ]
     if form.validate_on_submit():
         try:
             services.create_bank(
@@ -42,5 +49,8 @@ def index() -> Any:
             return redirect(url_for("quizzes.index"))
     titles = {choice.value: choice.label for choice in form.manual_slug.choices}
     return render_template(
-        "quizzes/index.html", banks=services.list_banks(), form=form, titles=titles
+        "quizzes/index.html",
+        banks=[b for b in services.list_banks() if can(current_user, "quizzes.author", b)],
+        form=form,
+        titles=titles,
     )

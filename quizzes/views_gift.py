@@ -24,7 +24,7 @@ from lms.accounts.permissions import permission_required, require
 from lms.config import LANGUAGES
 from lms.errors import Invalid, LmsError, NotFound
 from lms.extensions import db
-from lms.forms import LmsForm
+from lms.forms import CONTROL_CHARACTERS, LmsForm
 from quizzes import gift_io
 from quizzes.gift import GiftError, GiftProblem
 from quizzes.models import QuestionBank
@@ -56,7 +56,8 @@ def _bank(bank_id: int) -> QuestionBank:
 def _read_upload(form: GiftImportForm) -> tuple[str, str]:
     """(text, file name) of the upload, or ``Invalid`` saying what is wrong with the file."""
     upload = form.file.data
-    filename = upload.filename or ""
+    # The name is shown and kept in the audit log: no control characters, a sane length.
+    filename = CONTROL_CHARACTERS.sub("", upload.filename or "")[:255]
     if filename and not filename.lower().endswith((".gift", ".txt")):
         raise Invalid(_l("Choose a GIFT file (its name ends in .gift or .txt)."))
     # One byte more than allowed is enough to know the file is too large.

@@ -22,11 +22,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.accounts import csv_import, services
+from lms.accounts import csv_import, services, sessions
 from lms.accounts.admin_forms import (
     EditUserForm,
     GrantRoleForm,
@@ -35,6 +35,7 @@ from lms.accounts.admin_forms import (
     SetPasswordForm,
     UserFilterForm,
 )
+from lms.accounts.fresh import fresh_login_required
 from lms.accounts.models import RoleGrant, User
 from lms.accounts.permissions import forget_grants, permission_required
 from lms.accounts.roles import ADMIN, ROLE_SCOPES, ROLES, SCOPE_LABELS
@@ -209,7 +210,7 @@ def set_password(user_id: int) -> Any:
         else:
             db.session.commit()
             if person.id == current_user.id:
-                login_user(person)  # an admin resetting their own password stays logged in
+                sessions.keep(person)  # an admin resetting their own password stays logged in
             flash(
                 _(
                     "The password has been changed; %(name)s is logged out everywhere.",
@@ -246,6 +247,7 @@ def set_active(user_id: int) -> Any:
 
 @bp.post("/users/<int:user_id>/roles")
 @permission_required(PERMISSION)
+@fresh_login_required
 def grant_role(user_id: int) -> Any:
     person = _person(user_id)
     form = GrantRoleForm()
@@ -273,6 +275,7 @@ def grant_role(user_id: int) -> Any:
 
 @bp.route("/users/<int:user_id>/roles/<int:grant_id>/revoke", methods=["GET", "POST"])
 @permission_required(PERMISSION)
+@fresh_login_required
 def revoke_role(user_id: int, grant_id: int) -> Any:
     """GET asks for confirmation; POST takes the role away (never one's own admin role)."""
     person = _person(user_id)
@@ -305,8 +308,10 @@ def import_users() -> Any:
     problems: list[csv_import.Problem] = []
     if form.validate_on_submit():
         upload = form.file.data
+        limit = csv_import.max_bytes(current_app.config["CSV_IMPORT_MAX_ROWS"])
         try:
-            text = csv_import.decode_csv(upload.read(), upload.filename or "")
+            # One byte more than allowed is enough to know the file is too large.
+            text = csv_import.decode_csv(upload.read(limit + 1), upload.filename or "", limit=limit)
         except Invalid as error:
             form.file.errors = [*form.file.errors, error.message]
         else:
@@ -351,4 +356,84 @@ def import_template() -> Response:
         csv_import.template_csv(delimiter),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=users-template.csv"},
+    )
+
+
+# --- Privacy: a person's data export and anonymisation (lms.privacy) ----------------------
+
+
+def _anonymise_form() -> Any:
+    from flask_babel import lazy_gettext as _l
+    from flask_wtf import FlaskForm
+    from wtforms import TextAreaField
+    from wtforms.validators import DataRequired, Length
+
+    class AnonymiseForm(FlaskForm):
+        reason = TextAreaField(
+            _l("Reason"),
+            validators=[DataRequired(), Length(max=500)],
+            description=_l(
+                "Why, for example “the person asked on 3 May”. Kept in the audit log: do not "
+                "write the person's name."
+            ),
+        )
+
+    return AnonymiseForm()
+
+
+@bp.post("/users/<int:user_id>/privacy/export")
+@permission_required(PERMISSION)
+@fresh_login_required
+def export_personal_data(user_id: int) -> Response:
+    """Everything held about the person, as a JSON download; audited."""
+    import json
+
+    from lms import privacy
+
+    person = _person(user_id)
+    data = privacy.export(person)
+    privacy.record_export(person, actor_id=current_user.id, via="admin")
+    db.session.commit()
+    response = Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f"attachment; filename=personal-data-user-{person.id}.json"
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/users/<int:user_id>/privacy/anonymise", methods=["GET", "POST"])
+@permission_required(PERMISSION)
+@fresh_login_required
+def anonymise_user(user_id: int) -> Any:
+    """GET asks for a reason and confirmation; POST anonymises (never one's own account)."""
+    from lms import privacy
+
+    person = _person(user_id)
+    form = _anonymise_form()
+    done = privacy.is_anonymised(person)
+    if not done and form.validate_on_submit():
+        try:
+            pseudonym = privacy.anonymise(
+                person, reason=form.reason.data or "", actor_id=current_user.id
+            )
+        except (Invalid, Conflict) as error:
+            db.session.rollback()
+            apply_field_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("The account is anonymised: it is now %(name)s, disabled.", name=pseudonym),
+                "success",
+            )
+            return redirect(url_for("admin.user", user_id=person.id))
+    return render_template(
+        "lms/admin/privacy_anonymise.html",
+        person=person,
+        form=form,
+        done=done,
+        is_self=person.id == current_user.id,
     )

@@ -90,6 +90,25 @@ LANGUAGE_WORDS = {
 
 DEFAULT_LANGUAGE = "ru"
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+#: Bytes no text file holds (control characters other than tab and line breaks): a file with
+#: any is binary (an image, a PDF, a workbook) or UTF-16, and would fail to be stored.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: A CSV file may be this large for each row allowed (a row of the template is ~100 bytes);
+#: with 500 rows, 1 MB. Larger files are refused before they are read.
+BYTES_PER_ROW = 2048
+MIN_MAX_BYTES = 1024 * 1024
+
+
+def max_bytes(max_rows: int) -> int:
+    """The largest CSV file accepted when at most ``max_rows`` rows may be imported."""
+    return max(MIN_MAX_BYTES, max_rows * BYTES_PER_ROW)
+
+
+def not_utf8_line(data: bytes, error: UnicodeDecodeError) -> int:
+    """The line (1-based) of the first byte that is not UTF-8."""
+    return data[: error.start].count(b"\n") + 1
+
+
 _QUOTES = re.compile(r"[\"'«»“”„‘’]")
 
 
@@ -144,8 +163,10 @@ class CreatedAccount:
     password: str | None
 
 
-def decode_csv(data: bytes, filename: str = "") -> str:
-    """The uploaded file as text, or ``Invalid`` saying how to save it as UTF-8 CSV."""
+def decode_csv(data: bytes, filename: str = "", *, limit: int | None = None) -> str:
+    """The uploaded file as text, or ``Invalid`` saying how to save it as UTF-8 CSV.
+
+    ``limit`` is the largest size accepted, in bytes (the caller reads one byte more)."""
     name = filename.lower()
     workbook = name.endswith((".xlsx", ".xls", ".ods")) or data.startswith(_WORKBOOK_MAGIC)
     if workbook:
@@ -158,9 +179,13 @@ def decode_csv(data: bytes, filename: str = "") -> str:
         )
     if name and not name.endswith((".csv", ".txt")):
         raise Invalid(_l("Choose a CSV file (its name ends in .csv)."))
+    if limit is not None and len(data) > limit:
+        raise Invalid(
+            _l("The file is larger than %(size)s MB.", size=max(1, limit // (1024 * 1024)))
+        )
     if not data.strip():
         raise Invalid(_l("The file is empty."))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or CONTROL_BYTES.search(data):
         raise Invalid(
             _l(
                 "The file is not UTF-8 text (it looks like UTF-16 or a binary file). "
@@ -169,12 +194,16 @@ def decode_csv(data: bytes, filename: str = "") -> str:
         )
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
         raise Invalid(
             _l(
-                "The file is not in UTF-8, so letters would come out wrong. In Excel choose "
-                "File → Save as → “CSV UTF-8”; in LibreOffice choose the character set "
-                "“Unicode (UTF-8)”."
+                "%(problem)s The first such character is on line %(line)s.",
+                problem=_l(
+                    "The file is not in UTF-8, so letters would come out wrong. In Excel "
+                    "choose File → Save as → “CSV UTF-8”; in LibreOffice choose the "
+                    "character set “Unicode (UTF-8)”."
+                ),
+                line=not_utf8_line(data, error),
             )
         ) from None
 
@@ -329,12 +358,12 @@ def _check_row(
         problem("expertise", _l("Only expert reviewers have an expertise; leave it empty."))
 
     password = cells.get("password") or None
-    if password is not None and (message := services.password_problem(password)):
+    if password is not None and (message := services.password_problem(password, username)):
         problem("password", message)
 
     if problems:
         return None, problems
-    assert sex is not None and language is not None
+    assert sex is not None and language is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     return (
         ImportRow(
             row=number,

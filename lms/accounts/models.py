@@ -47,6 +47,15 @@ class User(UserMixin, db.Model):
         # The session version rides along, so bumping it logs out every session at once.
         return f"{self.id}:{self.session_version}"
 
+    def get_session_identity(self) -> str:
+        """What a log-in session and a remember-me cookie hold (Flask-Login's ``id_attribute``):
+        the id, the session version and when it was issued ("id:version:unix-time"), so the
+        server refuses copies after a log-out and remember-me cookies older than their term.
+        """
+        from lms.accounts.sessions import now
+
+        return f"{self.get_id()}:{int(now())}"
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

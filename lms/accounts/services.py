@@ -19,10 +19,9 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import RoleGrant, User
 from lms.accounts.passwords import (
-    MAX_LENGTH,
-    MIN_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from lms.accounts.roles import (
@@ -45,15 +44,6 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
 def normalise_username(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip().lower()
-
-
-def password_problem(password: str) -> Any | None:
-    """Why a new password is refused, or None. Length only, no composition rules."""
-    if len(password) < MIN_LENGTH:
-        return _l("Use at least %(n)s characters.", n=MIN_LENGTH)
-    if len(password) > MAX_LENGTH:
-        return _l("Use at most %(n)s characters.", n=MAX_LENGTH)
-    return None
 
 
 def validate_user_fields(
@@ -92,7 +82,7 @@ def create_user(
     errors = validate_user_fields(
         username=username, name=name, sex=sex, preferred_language=preferred_language
     )
-    if problem := password_problem(password):
+    if problem := password_problem(password, username):
         errors.setdefault("password", []).append(problem)
     if errors:
         raise Invalid(field_errors=errors)
@@ -128,7 +118,7 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == normalise_username(username)))
     if not verify_password(user.password_hash if user else None, password):
         return None
-    assert user is not None
+    assert user is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     if not user.active:
         return None
     if needs_rehash(user.password_hash):
@@ -145,11 +135,33 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str, *, actor_id: int | None = None) -> None:
-    if problem := password_problem(new):
+    """A new password (checked by ``password_problem``); every session of the user ends."""
+    if problem := password_problem(new, user.username):
         raise Invalid(field_errors={"new_password": [problem]})
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    end_all_sessions(user)
     audit.record("user.password", "user", user.id, actor_id=actor_id or user.id)
+
+
+def end_all_sessions(user: User) -> None:
+    """Bump the session version: every session and remember-me cookie of ``user`` stops
+    being accepted (sessions are signed cookies, so the server refuses their old copies).
+
+    An increment in SQL, so two requests bumping at once both count.
+    """
+    user.session_version = User.session_version + 1
+    db.session.flush()
+
+
+def confirm_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (re-authentication before a sensitive action)."""
+    return user.active and verify_password(user.password_hash, password)
+
+
+def log_out(user: User) -> None:
+    """Log out everywhere: this session, the user's other sessions and remember-me cookies."""
+    end_all_sessions(user)
+    audit.record("logout", "user", user.id, actor_id=user.id)
 
 
 def grant_role(
@@ -227,7 +239,7 @@ def set_active(user: User, active: bool, *, actor_id: int | None) -> None:
     if user.active == active:
         return
     user.active = active
-    user.session_version += 1
+    end_all_sessions(user)
     audit.record("user.enable" if active else "user.disable", "user", user.id, actor_id=actor_id)
 
 

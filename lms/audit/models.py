@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.extensions import db
@@ -13,9 +13,19 @@ from lms.timeutil import utcnow
 
 
 class AuditEntry(db.Model):
-    """Who did what to which object, when; each entry's hash covers the previous one."""
+    """Who did what to which object, when; each entry's hash covers the previous one.
+
+    Append-only three times over: these ORM events refuse changes from the application,
+    database triggers (migration 0009) refuse ``UPDATE`` and ``DELETE`` from anyone who does
+    not own the table, and ``lms audit verify`` shows any change made around both.
+    """
 
     __tablename__ = "lms_audit_entry"
+    __table_args__ = (
+        # A person's entries (privacy export) and an object's history (certificate pages).
+        Index("ix_lms_audit_entry_actor_id", "actor_id"),
+        Index("ix_lms_audit_entry_object", "object_type", "object_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

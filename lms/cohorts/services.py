@@ -228,7 +228,7 @@ def _check(kind: str, values: CohortFields) -> tuple[Region | Madrasa, dict[str,
     place = _place(kind, values, errors)
     if errors:
         raise Invalid(field_errors=errors)
-    assert place is not None
+    assert place is not None  # nosec B101  # narrows a type for mypy; no security decision rests on it
     cleaned = {
         "name": name,
         "starts_on": values.starts_on,
