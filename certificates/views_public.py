@@ -28,6 +28,7 @@ from certificates.models import StatusList
 from certificates.views import bp
 from lms.errors import NotFound
 from lms.extensions import db, limiter
+from lms.pagecache import cached_page
 
 public_bp = Blueprint(
     "certificates_public",
@@ -91,6 +92,7 @@ def short(code: str) -> Any:
 
 @public_bp.get("/verify/<code>")
 @limiter.limit(rate)
+@cached_page
 def verify(code: str) -> Any:
     """Name as printed, achievement, issuer, date and status — and nothing more."""
     certificate = verification.find(code)

@@ -26,6 +26,7 @@ from lms.config import LANGUAGES
 from lms.errors import LmsError, NotAllowed, NotFound
 from lms.extensions import db
 from lms.forms import apply_field_errors
+from lms.pagecache import cached_page
 
 
 def manual_or_404(slug: str) -> Manual:
@@ -190,6 +191,7 @@ def discard(version_id: int) -> Any:
 
 @bp.get("/versions/<int:version_id>/diff")
 @login_required
+@cached_page
 def diff(version_id: int) -> Any:
     """Word-level differences between this version and another of the same module."""
     found = _version_or_404(version_id)
@@ -319,6 +321,7 @@ def resolve_comment(comment_id: int) -> Any:
 @bp.get("/review")
 @login_required
 @permission_required("curriculum.review")
+@cached_page
 def queue() -> Any:
     """What awaits the reviewer, with the changes since their last approval."""
     return render_template("curriculum/queue.html", items=review.review_queue(current_user))

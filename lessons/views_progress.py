@@ -14,11 +14,13 @@ from lessons.views import bp
 from lms.accounts.permissions import permission_required, require
 from lms.cohorts.services import get_cohort
 from lms.organisations.services import get_madrasa
+from lms.pagecache import cached_page
 
 
 # Endpoint "lessons.progress"; the function is named apart from the ``progress`` module.
 @bp.get("/cohorts/<int:cohort_id>/progress", endpoint="progress")
 @permission_required("progress.view")
+@cached_page
 def progress_grid(cohort_id: int) -> Any:
     """Who attended which module, other plugins' items, attendance and completion."""
     cohort = get_cohort(cohort_id)

@@ -111,6 +111,7 @@ def _import_core_models() -> None:
     import lms.jobs
     import lms.organisations.models
     import lms.progress.completion
+    import lms.pagecache
     import lms.progress.models  # noqa: F401
 
 

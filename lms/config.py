@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # Redis when CACHE_URL is set, else in the process.
     "REPORTS_CACHE_SECONDS": 600,
     "CACHE_URL": "",
+    # The busiest pages are served again unchanged while the database has not changed
+    # (see lms/pagecache.py). 0 turns it off.
+    "PAGE_CACHE_SECONDS": 300,
     # Rows of a long table shown on the page and in the donor PDF (CSV and XLSX: all rows).
     "REPORTS_PAGE_ROWS": 10,
     "REPORTS_PDF_ROWS": 40,

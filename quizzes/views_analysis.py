@@ -12,6 +12,7 @@ from lms.accounts.permissions import can
 from lms.config import LANGUAGES
 from lms.errors import LmsError, NotAllowed
 from lms.extensions import db
+from lms.pagecache import cached_page
 from quizzes import analysis, quiz_service
 from quizzes.models import Quiz
 from quizzes.views import bp
@@ -31,6 +32,7 @@ def _analysable_quiz(quiz_id: int) -> Quiz:
 
 @bp.get("/quizzes/<int:quiz_id>/analysis", endpoint="analysis")
 @login_required
+@cached_page
 def analysis_page(quiz_id: int) -> Any:
     quiz = _analysable_quiz(quiz_id)
     return render_template(

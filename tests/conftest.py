@@ -32,7 +32,7 @@ PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 passwords.use_hasher(TEST_HASHER)
 #: Tables whose rows come from migrations (reference data), kept between tests.
-REFERENCE_TABLES = {"alembic_version", "lms_region"}
+REFERENCE_TABLES = {"alembic_version", "lms_region", "lms_data_version"}
 
 
 def _worker_suffix() -> str:
@@ -125,6 +125,7 @@ TEST_CONFIG: dict[str, Any] = {
     "JOBS_IN_BACKGROUND": False,
     # Figures computed afresh on every view: tests change the data between two views.
     "REPORTS_CACHE_SECONDS": 0,
+    "PAGE_CACHE_SECONDS": 0,
 }
 
 

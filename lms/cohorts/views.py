@@ -34,6 +34,7 @@ from lms.extensions import db
 from lms.forms import apply_field_errors
 from lms.organisations.forms import region_choices
 from lms.organisations.services import all_regions
+from lms.pagecache import cached_page
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
@@ -224,6 +225,7 @@ def _member_form(cohort: Cohort) -> AddMemberForm:
 
 @bp.get("/<int:cohort_id>")
 @permission_required("cohorts.view")
+@cached_page
 def view(cohort_id: int) -> Any:
     """A cohort: details, members by role with counts by sex, and learners' completion."""
     cohort = services.get_cohort(cohort_id, with_members=True)

@@ -234,6 +234,8 @@ def _refresh_changed_cohorts(session: Session) -> None:
     ``before_commit`` runs before the commit's own flush, so objects still pending are
     noted here too.
     """
+    if session.in_nested_transaction():
+        return  # a savepoint: the whole transaction commits later
     _note(session)
     dirty = session.info.pop(_DIRTY, None)
     if not dirty or not has_app_context() or "lms" not in current_app.extensions:

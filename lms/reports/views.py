@@ -18,6 +18,7 @@ from flask_login import current_user
 from lms.accounts.permissions import permission_required
 from lms.errors import Invalid
 from lms.forms import LmsForm
+from lms.pagecache import cached_page
 from lms.reports import charts, exports, service
 from lms.reports.donor import LANGUAGES, start_donor_report
 from lms.reports.filters import PERMISSION, ParsedFilters, parse_filters
@@ -55,6 +56,7 @@ def _valid(parsed: ParsedFilters) -> ReportFilters:
 
 @bp.get("/")
 @permission_required(PERMISSION)
+@cached_page
 def index() -> Any:
     """The report page: filters, and every indicator's tables, charts and definitions."""
     parsed = _filters()
@@ -78,6 +80,7 @@ def index() -> Any:
 
 @bp.get("/<indicator_id>")
 @permission_required(PERMISSION)
+@cached_page
 def indicator(indicator_id: str) -> Any:
     """One indicator: every breakdown with its chart, long tables cut to their first rows."""
     found = service.get_indicator(indicator_id)
