@@ -76,3 +76,18 @@ def test_translations_keep_their_placeholders(language):
             if not text:
                 continue  # untranslated: the completeness test reports it
             assert set(PLACEHOLDER.findall(text)) == expected, (language, message.id, text)
+
+
+@pytest.mark.parametrize("language", ["ru", "ky"])
+def test_a_translation_used_in_a_template_doubles_a_literal_percent_sign(language):
+    """Jinja's gettext always %-formats, so "100%" in a template's translation is a 500."""
+    tokens = re.compile(r"%\(\w+\)[sdf]|%%")
+    bad = []
+    for message in _catalog(language):
+        if not message.id or not message.string:
+            continue
+        from_templates = all(path.endswith(".html") for path, _ in message.locations)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if from_templates and any("%" in tokens.sub("", s) for s in strings if s):
+            bad.append(message.id)
+    assert bad == []
