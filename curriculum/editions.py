@@ -30,6 +30,7 @@ from curriculum.versions import latest_approved
 from lms.audit import services as audit
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.memo import forget, remembered, remembering
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def publish(manual: Manual, language: str, *, actor_id: int | None, notes: str =
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("Someone else published an edition at the same time. Reload.")) from None
+    forget("curriculum.editions")
     audit.record(
         "edition.publish",
         "edition",
@@ -156,10 +158,19 @@ def publish(manual: Manual, language: str, *, actor_id: int | None, notes: str =
 
 
 def editions_of(manual: Manual, language: str | None = None) -> list[Edition]:
-    query = select(Edition).where(Edition.manual_id == manual.id)
-    if language:
-        query = query.where(Edition.language == language)
-    return list(db.session.scalars(query.order_by(Edition.language, Edition.number.desc())))
+    """The manual's editions by language, newest first (read once per page view)."""
+    every = remembered(
+        "curriculum.editions",
+        manual.id,
+        lambda: list(
+            db.session.scalars(
+                select(Edition)
+                .where(Edition.manual_id == manual.id)
+                .order_by(Edition.language, Edition.number.desc())
+            )
+        ),
+    )
+    return [edition for edition in every if not language or edition.language == language]
 
 
 def get_edition(manual: Manual, language: str, number: int) -> Edition:
@@ -180,6 +191,8 @@ def get_edition(manual: Manual, language: str, number: int) -> Edition:
 
 
 def latest_edition(manual: Manual, language: str) -> Edition | None:
+    if remembering():
+        return next(iter(editions_of(manual, language)), None)
     return db.session.scalar(
         select(Edition)
         .where(Edition.manual_id == manual.id, Edition.language == language)
@@ -198,6 +211,7 @@ def assign_to_cohort(cohort_id: int, edition: Edition | None, *, actor_id: int |
         db.session.add(CohortEdition(cohort_id=cohort_id, edition_id=edition.id))
     else:
         current.edition_id = edition.id
+    forget("curriculum.cohort_pin")
     audit.record(
         "cohort.edition",
         "cohort",
@@ -208,8 +222,16 @@ def assign_to_cohort(cohort_id: int, edition: Edition | None, *, actor_id: int |
 
 
 def edition_for_cohort(cohort_id: int) -> Edition | None:
-    pinned = db.session.get(CohortEdition, cohort_id)
-    return pinned.edition if pinned else None
+    """The edition the cohort is pinned to, if any (one query, once per page view)."""
+    return remembered(
+        "curriculum.cohort_pin",
+        cohort_id,
+        lambda: db.session.scalar(
+            select(Edition)
+            .join(CohortEdition, CohortEdition.edition_id == Edition.id)
+            .where(CohortEdition.cohort_id == cohort_id)
+        ),
+    )
 
 
 def reading_language(manual: Manual, preferred: str | None) -> str | None:

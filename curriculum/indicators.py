@@ -304,7 +304,7 @@ def _feedback_columns() -> tuple[Column, ...]:
 
 
 def compute_feedback(filters: ReportFilters) -> Sequence[Table]:
-    """Counts per module (one statement) and the modules' titles (one more)."""
+    """Counts per module and each module's latest title, in one statement."""
     columns = _feedback_columns()
     if filters.limited:
         return [
@@ -318,18 +318,24 @@ def compute_feedback(filters: ReportFilters) -> Sequence[Table]:
         func.count(case((Feedback.status == "accepted", 1))),
         func.count(Feedback.resolved_by_version_id),
     )
-    rows = db.session.execute(
+    grouped = (
         _feedback_query(
-            filters, Module.id, Manual.slug, func.max(Feedback.version_id), *figures
-        ).group_by(Module.id, Manual.slug)
-    ).all()
-    titles = dict(
-        db.session.execute(
-            select(ModuleVersion.module_id, ModuleVersion.title).where(
-                ModuleVersion.id.in_([row[2] for row in rows])
-            )
-        ).all()
+            filters,
+            Module.id.label("module_id"),
+            Manual.slug.label("slug"),
+            func.max(Feedback.version_id).label("version_id"),
+            *(figure.label(f"figure_{index}") for index, figure in enumerate(figures)),
+        )
+        .group_by(Module.id, Manual.slug)
+        .subquery("feedback_counts")
     )
+    found = db.session.execute(
+        select(grouped, ModuleVersion.title).outerjoin(
+            ModuleVersion, ModuleVersion.id == grouped.c.version_id
+        )
+    ).all()
+    titles = {row[0]: row[-1] or "" for row in found}
+    rows = [tuple(row[:-1]) for row in found]
     ids = [c.id for c in columns]
     labels = filters.labels
     totals: dict[str, list[int]] = {}

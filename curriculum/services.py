@@ -11,22 +11,27 @@ from curriculum.models import Manual
 from lms.audit import services as audit
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
-from lms.memo import remembered
+from lms.memo import forget, remembered, remembering
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def list_manuals() -> list[Manual]:
-    return list(db.session.scalars(select(Manual).order_by(Manual.title_en)))
+    """Every manual, by English title (read once per page view: there are only a few)."""
+    return list(
+        remembered(
+            "curriculum.manuals",
+            None,
+            lambda: list(db.session.scalars(select(Manual).order_by(Manual.title_en))),
+        )
+    )
 
 
 def get_manual(slug: str) -> Manual | None:
-    """The manual with this slug (looked up once per page view)."""
-    return remembered(
-        "curriculum.manual",
-        slug,
-        lambda: db.session.scalar(select(Manual).where(Manual.slug == slug)),
-    )
+    """The manual with this slug (within a page view, from the manuals read once)."""
+    if remembering():
+        return next((manual for manual in list_manuals() if manual.slug == slug), None)
+    return db.session.scalar(select(Manual).where(Manual.slug == slug))
 
 
 def create_manual(
@@ -59,5 +64,6 @@ def create_manual(
     )
     db.session.add(manual)
     db.session.flush()
+    forget("curriculum.manuals")
     audit.record("manual.create", "manual", manual.id, actor_id=actor_id, details={"slug": slug})
     return manual

@@ -110,8 +110,8 @@ def _import_core_models() -> None:
     import lms.cohorts.models
     import lms.jobs
     import lms.organisations.models
-    import lms.progress.completion
     import lms.pagecache
+    import lms.progress.completion
     import lms.progress.models  # noqa: F401
 
 

@@ -19,9 +19,14 @@ T = TypeVar("T")
 _STORE = "_lms_memo"
 
 
+def remembering() -> bool:
+    """Whether answers are kept: inside a GET (or HEAD) request."""
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
 def remembered(namespace: str, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or its earlier answer for (namespace, key) in this GET request."""
-    if not has_request_context() or request.method not in ("GET", "HEAD"):
+    if not remembering():
         return compute()
     store: dict[tuple[str, Hashable], object] = g.setdefault(_STORE, {})
     full_key = (namespace, key)

@@ -28,6 +28,7 @@ from lms.cohorts.models import Cohort
 from lms.config import LANGUAGES
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.memo import forget, remembered
 from lms.progress import completion
 from lms.timeutil import utcnow
 from quizzes.models import (
@@ -101,11 +102,20 @@ def cohort_of(quiz: Quiz) -> Cohort:
 
 
 def quizzes_of(cohort_id: int, *, published_only: bool = False) -> list[Quiz]:
-    """The cohort's quizzes in the order they were made (learners see published ones)."""
-    query = select(Quiz).where(Quiz.cohort_id == cohort_id)
-    if published_only:
-        query = query.where(Quiz.published.is_(True))
-    return list(db.session.scalars(query.order_by(Quiz.created_at, Quiz.id)))
+    """The cohort's quizzes in the order they were made (learners see published ones).
+
+    Read once per page view: the cohort page's sections, its progress items and its
+    pre/post gains all ask."""
+    every = remembered(
+        "quizzes.of_cohort",
+        cohort_id,
+        lambda: list(
+            db.session.scalars(
+                select(Quiz).where(Quiz.cohort_id == cohort_id).order_by(Quiz.created_at, Quiz.id)
+            )
+        ),
+    )
+    return [quiz for quiz in every if quiz.published or not published_only]
 
 
 def availability(quiz: Quiz, now: datetime | None = None) -> str:
@@ -327,6 +337,7 @@ def create_quiz(cohort: Cohort, settings: QuizSettings, *, actor_id: int | None)
         setattr(quiz, name, getattr(settings, name))
     db.session.add(quiz)
     db.session.flush()
+    forget("quizzes.of_cohort")
     audit.record(
         "quizzes.quiz.create",
         "quiz",

@@ -39,7 +39,7 @@ from quizzes.models import (
     QuestionVersion,
     Quiz,
 )
-from quizzes.quiz_service import question_label
+from quizzes.quiz_service import question_label, quizzes_of
 
 ITEM_TYPE = "quizzes.quiz"
 GAIN_ITEM_TYPE = "quizzes.gain"
@@ -289,15 +289,9 @@ def cohort_csv(cohort: Cohort) -> str:
 def pre_post(cohort_id: int) -> tuple[Quiz | None, Quiz | None]:
     """The cohort's published pre-test and post-test (the latest of each, when several)."""
     found: dict[str, Quiz] = {}
-    for quiz in db.session.scalars(
-        select(Quiz)
-        .where(
-            Quiz.cohort_id == cohort_id,
-            Quiz.published.is_(True),
-            Quiz.kind.in_(("pre", "post")),
-        )
-        .order_by(Quiz.created_at, Quiz.id)
-    ):
+    for quiz in quizzes_of(cohort_id, published_only=True):
+        if quiz.kind not in ("pre", "post"):
+            continue
         found[quiz.kind] = quiz
     return found.get("pre"), found.get("post")
 
@@ -453,15 +447,8 @@ def progress_items(cohort: Any) -> list[ProgressItem]:
     """Published finals are required items, post-tests optional ones; passed by passing."""
     return [
         ProgressItem(ITEM_TYPE, str(quiz.id), quiz.title, quiz.kind == "final", frozenset({PASSED}))
-        for quiz in db.session.scalars(
-            select(Quiz)
-            .where(
-                Quiz.cohort_id == cohort.id,
-                Quiz.published.is_(True),
-                Quiz.kind.in_(("final", "post")),
-            )
-            .order_by(Quiz.created_at, Quiz.id)
-        )
+        for quiz in quizzes_of(cohort.id, published_only=True)
+        if quiz.kind in ("final", "post")
     ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -151,20 +151,19 @@ def _period(form: ReportFilterForm) -> tuple[date | None, date | None]:
 
 
 def load_labels(scope: VisibleScope) -> Labels:
-    """Region, madrasa and manual names for the page and the indicators (three queries)."""
-    regions = {
-        region.id: region.name
-        for region in db.session.scalars(select(Region).order_by(Region.position, Region.id))
-    }
-    madrasas = {
-        madrasa_id: (name, region_id)
-        for madrasa_id, name, region_id in db.session.execute(
-            select(Madrasa.id, Madrasa.name, Madrasa.region_id)
-            .join(Region, Region.id == Madrasa.region_id)
-            .where(madrasa_clause(scope))
-            .order_by(Region.position, Madrasa.name, Madrasa.id)
-        )
-    }
+    """Region, madrasa and manual names for the page and the indicators (two queries:
+    the regions with the madrasas in scope, and the manuals)."""
+    regions: dict[int, str] = {}
+    madrasas: dict[int, tuple[str, int]] = {}
+    for region, madrasa_id, madrasa_name in db.session.execute(
+        select(Region, Madrasa.id, Madrasa.name)
+        .outerjoin(Madrasa, and_(Madrasa.region_id == Region.id, madrasa_clause(scope)))
+        .order_by(Region.position, Region.id, Madrasa.name, Madrasa.id)
+    ):
+        if region.id not in regions:
+            regions[region.id] = region.name
+        if madrasa_id is not None:
+            madrasas[madrasa_id] = (madrasa_name, region.id)
     pm = current_app.extensions["lms"].pm
     manuals = {
         str(slug): str(title)
