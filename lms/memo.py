@@ -5,6 +5,10 @@ its latest ledger records, the edition it teaches from): the grid, the completio
 a section each ask once. Within one GET request the data cannot change under them, so the
 first answer is kept in ``g`` and reused. Outside a GET request (a form being saved, a job,
 the command line) nothing is kept: the code asks the database each time, as before.
+
+Answers are database objects of the session that read them, so they are kept only while
+that session lives: when the request's session is removed and another begins (a script or
+a test running much work inside one request context), what was kept is dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from flask import g, has_request_context, request
 T = TypeVar("T")
 
 _STORE = "_lms_memo"
+_SESSION = "_lms_memo_session"
 
 
 def remembering() -> bool:
@@ -28,6 +33,12 @@ def remembered(namespace: str, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or its earlier answer for (namespace, key) in this GET request."""
     if not remembering():
         return compute()
+    from lms.extensions import db
+
+    session = db.session()
+    if g.get(_SESSION) is not session:
+        g.setdefault(_STORE, {}).clear()
+        setattr(g, _SESSION, session)
     store: dict[tuple[str, Hashable], object] = g.setdefault(_STORE, {})
     full_key = (namespace, key)
     if full_key not in store:
