@@ -69,8 +69,14 @@ def read_folder(root: Path) -> list[tuple[str, bytes]]:
     return [(str(path.relative_to(root)), path.read_bytes()) for path in sorted(root.rglob("*.md"))]
 
 
-def import_files(files: list[tuple[str, str | bytes]], *, actor_id: int | None) -> ImportReport:
-    """Create a draft for every file whose text differs from the module's latest version."""
+def import_files(
+    files: list[tuple[str, str | bytes]], *, actor_id: int | None, only_manual: str | None = None
+) -> ImportReport:
+    """Create a draft for every file whose text differs from the module's latest version.
+
+    ``only_manual``: the only manual the files may belong to (an upload on one manual's page,
+    whose editor may edit that manual and no other); a file naming another is a problem.
+    """
     problems: list[FileProblem] = []
     parsed: list[_Parsed] = []
     for name, raw in files:
@@ -95,6 +101,21 @@ def import_files(files: list[tuple[str, str | bytes]], *, actor_id: int | None) 
     seen: dict[tuple[str, str, str], str] = {}
     for item in parsed:
         slug = item.document.meta["manual"]
+        if only_manual is not None and slug != only_manual:
+            problems.append(
+                FileProblem(
+                    item.path,
+                    Problem(
+                        _l(
+                            "The file belongs to the manual %(slug)s, not to %(manual)s.",
+                            slug=slug,
+                            manual=only_manual,
+                        ),
+                        2,
+                    ),
+                )
+            )
+            continue
         if slug not in manuals:
             manual = get_manual(slug)
             if manual is None:

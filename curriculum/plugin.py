@@ -26,6 +26,7 @@ from lms.plugins import DashboardPanel, NavItem, Permission
 VIEW_MODULES = (
     "curriculum.views",
     "curriculum.views_review",
+    "curriculum.views_import",
     "curriculum.views_editions",
     "curriculum.views_feedback",
     "curriculum.api_views",

@@ -400,6 +400,7 @@ MATRIX: dict[str, Access] = {
     "curriculum.submit": access(DRAFT, **EDITORS),
     "curriculum.discard": access(DRAFT, **EDITORS),
     "curriculum.new_draft": access(PUBLISHED, **EDITORS),
+    "curriculum.import_modules": access(MANUAL, **EDITORS),
     "curriculum.comment": access(VERSION, **WORKBENCH),
     "curriculum.resolve_comment": access(COMMENT, **WORKBENCH),
     # Deciding takes a seat on the manual's panel: not the editor, not a reviewer

@@ -278,6 +278,7 @@ ROUTES: dict[str, Route] = {
     "curriculum.submit": Route("editor_a", ids(version_id=("draft", "A"))),
     "curriculum.discard": Route("editor_a", ids(version_id=("draft", "A"))),
     "curriculum.new_draft": Route("editor_a", ids(version_id=("version", "A"))),
+    "curriculum.import_modules": Route("editor_a", ids(slug=MANUAL)),
     "curriculum.decide": Route("reviewer_a", ids(version_id=("version", "A"))),
     "curriculum.withdraw": Route("reviewer_a", ids(review_id=("review", "A"))),
     "curriculum.dismiss": Route("admin", ids(review_id=("review", "A"))),

@@ -11,9 +11,10 @@ For each:
   cp1251 text each get their own message (the line of the first character that is not
   UTF-8, for text in another encoding), and a UTF-8 file with or without a BOM is accepted.
 
-Module files (Markdown) have no upload page: they come in through ``lms curriculum import``
-(``curriculum.io.import_files``), checked here the same way. The app takes no images.
-Nothing refused changes the database.
+Module files (Markdown) come in through ``lms curriculum import`` and through a manual's
+upload page (``curriculum.import_modules``: several files in one field, a refusal answered
+with 400), both through ``curriculum.io.import_files``, checked here the same way. The app
+takes no images. Nothing refused changes the database.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def _gift_limit(app: Flask) -> int:
 
     return gift_io.MAX_BYTES
 
+
+#: A manual's upload page for module files, checked by the tests at the end of this file.
+MODULE_UPLOAD = "curriculum.import_modules"
 
 UPLOADS = {
     "admin.import_users": Upload(
@@ -196,7 +200,8 @@ def assert_page_says(site: Site, response: Any, message: Any) -> None:
 def test_every_upload_route_is_listed(app: Flask) -> None:
     """A new page that takes a file must be added to UPLOADS (and so get these checks)."""
     found = {endpoint for endpoint in app.view_functions if _uses_files(app, endpoint)}
-    assert found == set(UPLOADS), f"take files: {sorted(found)}; listed: {sorted(UPLOADS)}"
+    listed = set(UPLOADS) | {MODULE_UPLOAD}
+    assert found == listed, f"take files: {sorted(found)}; listed: {sorted(listed)}"
 
 
 def test_good_files_import(site: Site) -> None:
@@ -355,4 +360,77 @@ def test_module_files_are_checked(app: Flask, case: str, make: Any, says: str, l
     if line is not None:
         assert any(p.problem.line == line for p in problems), [str(p) for p in problems]
     db.session.rollback()
+    assert row_counts() == before
+
+
+# --- module files: the upload page of a manual ------------------------------------------------
+
+
+@pytest.fixture
+def editor_site(app: Flask, request: pytest.FixtureRequest) -> Site:
+    """An editor who reads Kyrgyz (or the parametrised language) on the Civic Education
+    manual's upload page."""
+    from curriculum.services import create_manual
+
+    language = getattr(request, "param", "ky")
+    create_manual(slug="civic-education", title_en="Civic Education", actor_id=None)
+    editor = factories.user("editor", language=language)
+    db.session.commit()
+    client = app.test_client()
+    assert factories.login(client, editor).status_code == 302
+    return Site(app, client, {MODULE_UPLOAD: "/curriculum/civic-education/import"}, language)
+
+
+def post_modules(site: Site, data: bytes, name: str = "01-constitution-and-rights.md") -> Any:
+    return site.client.post(
+        site.urls[MODULE_UPLOAD],
+        data={"files": [(io.BytesIO(data), name)]},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_good_module_file_uploads_with_or_without_a_bom(editor_site: Site) -> None:
+    """A new file becomes a draft; the same text again with a BOM is the same text."""
+
+    def versions() -> int:
+        return int(db.session.scalar(text("SELECT count(*) FROM curriculum_module_version")))
+
+    assert post_modules(editor_site, _module_file()).status_code == 302
+    assert versions() == 1
+    assert post_modules(editor_site, b"\xef\xbb\xbf" + _module_file()).status_code == 302
+    assert versions() == 1, "a BOM must not make the same text a new draft"
+
+
+@pytest.mark.parametrize("editor_site", ["ru", "ky"], indirect=True)
+def test_a_module_upload_over_16_mb_gets_413_in_the_users_language(editor_site: Site) -> None:
+    limit = editor_site.app.config["MAX_CONTENT_LENGTH"]
+    before = row_counts()
+    response = post_modules(editor_site, b"a" * (limit + 1))
+    assert response.status_code == 413
+    assert_page_says(editor_site, response, TITLES[413])
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "name", "says"),
+    [
+        ("too large", lambda good: good + b"\n" + b"x" * (512 * 1024), None, "512"),
+        ("workbook by name", lambda good: good, "module.xlsx", ".md"),
+        ("image renamed", lambda good: PNG, None, "UTF-8"),
+        ("utf-16", lambda good: good.decode().encode("utf-16"), None, "UTF-8"),
+        ("cp1251", lambda good: good + "\n\nАйгерим\n".encode("cp1251"), None, "UTF-8"),
+        ("empty", lambda good: b"", None, None),
+    ],
+)
+def test_a_wrong_module_file_is_refused_and_nothing_is_imported(
+    editor_site: Site, case: str, make: Any, name: str | None, says: str | None
+) -> None:
+    before = row_counts()
+    response = post_modules(editor_site, make(_module_file()), name or "module.md")
+    body = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400, case
+    assert f'<html lang="{editor_site.language}"' in body
+    assert 'aria-invalid="true"' in body or "module.md" in body, case
+    if says is not None:
+        assert says in body, (case, says)
     assert row_counts() == before
