@@ -23,6 +23,7 @@ setup: system-deps $(STAMP) translations
 
 system-deps:
 	@scripts/install-system-deps.sh
+	@scripts/install-browser-deps.sh
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -111,11 +112,11 @@ class BlockDiff:
 class DocumentDiff(list[BlockDiff]):
     """The result of :func:`diff_blocks`: a list, with the renderers at hand for templates."""
 
-    def inline(self) -> Markup:
-        return render_inline(self)
+    def inline(self, language: str | None = None) -> Markup:
+        return render_inline(self, language)
 
-    def side_by_side(self) -> Markup:
-        return render_side_by_side(self)
+    def side_by_side(self, language: str | None = None) -> Markup:
+        return render_side_by_side(self, language)
 
     def summary(self) -> dict[str, int]:
         return summary(self)
@@ -262,41 +263,52 @@ def summary(diff: Sequence[BlockDiff]) -> dict[str, int]:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _del(text: str) -> Markup:
+def _lang(language: str | None) -> Markup:
+    """A ``lang`` attribute (with its leading space), or nothing."""
+    return Markup(' lang="{}"').format(language) if language else Markup("")
+
+
+def _interface_lang(language: str | None) -> Markup:
+    """Inside text in ``language``, the words of the interface are in the reader's language
+    (so a screen reader reads "deleted:" in Russian amid an English paragraph)."""
+    return _lang(str(get_locale() or "en")) if language else Markup("")
+
+
+def _del(text: str, language: str | None = None) -> Markup:
     if not text:
         return Markup("")
-    return Markup('<del><span class="visually-hidden">{} </span>{}</del>').format(
-        _("deleted:"), text
+    return Markup('<del><span class="visually-hidden"{}>{} </span>{}</del>').format(
+        _interface_lang(language), _("deleted:"), text
     )
 
 
-def _ins(text: str) -> Markup:
+def _ins(text: str, language: str | None = None) -> Markup:
     if not text:
         return Markup("")
-    return Markup('<ins><span class="visually-hidden">{} </span>{}</ins>').format(
-        _("inserted:"), text
+    return Markup('<ins><span class="visually-hidden"{}>{} </span>{}</ins>').format(
+        _interface_lang(language), _("inserted:"), text
     )
 
 
-def _inline_text(ops: Sequence[WordOp]) -> Markup:
+def _inline_text(ops: Sequence[WordOp], language: str | None = None) -> Markup:
     parts: list[Markup] = []
     for op in ops:
         if op.tag == "equal":
             parts.append(Markup("{}").format(op.new))
         else:
-            parts.append(_del(op.old) + _ins(op.new))
+            parts.append(_del(op.old, language) + _ins(op.new, language))
     return Markup("").join(parts)
 
 
-def _old_text(ops: Sequence[WordOp]) -> Markup:
+def _old_text(ops: Sequence[WordOp], language: str | None = None) -> Markup:
     return Markup("").join(
-        Markup("{}").format(op.old) if op.tag == "equal" else _del(op.old) for op in ops
+        Markup("{}").format(op.old) if op.tag == "equal" else _del(op.old, language) for op in ops
     )
 
 
-def _new_text(ops: Sequence[WordOp]) -> Markup:
+def _new_text(ops: Sequence[WordOp], language: str | None = None) -> Markup:
     return Markup("").join(
-        Markup("{}").format(op.new) if op.tag == "equal" else _ins(op.new) for op in ops
+        Markup("{}").format(op.new) if op.tag == "equal" else _ins(op.new, language) for op in ops
     )
 
 
@@ -312,49 +324,54 @@ def _status_label(item: BlockDiff) -> Markup:
     return label
 
 
-def render_inline(diff: Sequence[BlockDiff]) -> Markup:
-    """One column: each block's source text with deleted and inserted words marked."""
+def render_inline(diff: Sequence[BlockDiff], language: str | None = None) -> Markup:
+    """One column: each block's source text with deleted and inserted words marked.
+
+    ``language``: the module's, marked on its text (the page around it is in the reader's).
+    """
     sections = [
         Markup(
             '<section class="diff-block diff-{status}" id="diff-{id}"'
             ' aria-labelledby="diff-{id}-h">'
             '<p class="diff-meta" id="diff-{id}-h"><code class="diff-id">{id}</code> {label}</p>'
-            '<div class="diff-text" dir="{dir}">{text}</div>'
+            '<div class="diff-text" dir="{dir}"{lang}>{text}</div>'
             "</section>\n"
         ).format(
             status=item.status,
             id=item.id,
             label=_status_label(item),
             dir=_direction(item),
-            text=_inline_text(item.ops),
+            lang=_lang(language),
+            text=_inline_text(item.ops, language),
         )
         for item in diff
     ]
     return Markup('<div class="diff diff-inline">\n{}</div>\n').format(Markup("").join(sections))
 
 
-def render_side_by_side(diff: Sequence[BlockDiff]) -> Markup:
+def render_side_by_side(diff: Sequence[BlockDiff], language: str | None = None) -> Markup:
     """A table with the old and the new text of each block side by side.
 
     Row headers name the block, so a screen reader announces which paragraph a cell is in.
     """
     rows = []
     for item in diff:
-        old = _old_text(item.ops) if item.old is not None else Markup("")
-        new = _new_text(item.ops) if item.new is not None else Markup("")
+        old = _old_text(item.ops, language) if item.old is not None else Markup("")
+        new = _new_text(item.ops, language) if item.new is not None else Markup("")
         direction = _direction(item)
         rows.append(
             Markup(
                 '<tr class="diff-block diff-{status}" id="diff-{id}">'
                 '<th scope="row"><code class="diff-id">{id}</code> {label}</th>'
-                '<td class="diff-old diff-text" dir="{dir}">{old}</td>'
-                '<td class="diff-new diff-text" dir="{dir}">{new}</td>'
+                '<td class="diff-old diff-text" dir="{dir}"{lang}>{old}</td>'
+                '<td class="diff-new diff-text" dir="{dir}"{lang}>{new}</td>'
                 "</tr>\n"
             ).format(
                 status=item.status,
                 id=item.id,
                 label=_status_label(item),
                 dir=direction,
+                lang=_lang(language),
                 old=old,
                 new=new,
             )

@@ -324,7 +324,11 @@ def resolve_comment(comment_id: int) -> Any:
 @cached_page
 def queue() -> Any:
     """What awaits the reviewer, with the changes since their last approval."""
-    return render_template("curriculum/queue.html", items=review.review_queue(current_user))
+    return render_template(
+        "curriculum/queue.html",
+        items=review.review_queue(current_user),
+        decisions=review.DECISIONS,
+    )
 
 
 @bp.route("/<slug>/panel/<language>", methods=["GET", "POST"])

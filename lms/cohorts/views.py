@@ -16,7 +16,7 @@ from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from lms.accounts.permissions import can, permission_required, require
-from lms.accounts.roles import MEMBER_ROLES, MEMBER_ROLES_BY_KIND
+from lms.accounts.roles import LEARNER_ROLES, MEMBER_ROLES, MEMBER_ROLES_BY_KIND
 from lms.cohorts import services
 from lms.cohorts.forms import (
     COMPLETED,
@@ -217,9 +217,11 @@ def _set_archived(cohort_id: int, archived: bool) -> Any:
 
 def _member_form(cohort: Cohort) -> AddMemberForm:
     form = AddMemberForm()
-    form.role.choices = [
-        SelectChoice(role, MEMBER_ROLES[role]) for role in MEMBER_ROLES_BY_KIND.get(cohort.kind, ())
-    ]
+    roles = MEMBER_ROLES_BY_KIND.get(cohort.kind, ())
+    form.role.choices = [SelectChoice(role, MEMBER_ROLES[role]) for role in roles]
+    if not form.is_submitted():
+        # Most people added are learners: offer that role first-hand, not the leader's.
+        form.role.data = next((role for role in roles if role in LEARNER_ROLES), None)
     return form
 
 

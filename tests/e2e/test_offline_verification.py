@@ -6,20 +6,16 @@ then the network is cut *and* the server stopped, and the QR address is opened: 
 page checks the token from the ``#t=`` fragment on its own. A changed token must fail, and
 after a revocation (the list refreshed once online) the same QR code must show "revoked".
 
-Screenshots of each state go to ``test-artifacts/e2e/``.
+Screenshots of each state go to ``test-artifacts/e2e/offline-verification/``.
 """
 
 from __future__ import annotations
 
-import shutil
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import certificates.views_offline  # noqa: F401  (registers the routes before any app exists)
 from certificates import issuance
@@ -30,77 +26,15 @@ from certificates.rendering import qr_payload
 from lms.accounts.models import User
 from lms.extensions import db
 from tests.certificates.helpers import completed_cohort, issue
+from tests.e2e.harness import ARTIFACTS as ALL_ARTIFACTS
+from tests.e2e.harness import LiveServer
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-#: Without the background-networking flags Chromium calls home, and this network refuses it.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-NAME = "Айгүл Токтосунова"
+ARTIFACTS = ALL_ARTIFACTS / "offline-verification"
 TIMEOUT_MS = 8_000
 
-
-class OneRequestPerConnection(WSGIRequestHandler):
-    """HTTP/1.0 and quiet: no kept-alive connection outlives a stop of the server, so a
-    stopped server really answers nothing."""
-
-    protocol_version = "HTTP/1.0"
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        """Keep the test output readable."""
-
-
-class LiveServer:
-    """A WSGI server in a thread that can be stopped and started again on the same port.
-
-    The server is made before the app (which must know its own public address, the port
-    included), so it serves whatever app is put in ``app`` later.
-    """
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-        self.port = 0
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None, "no app to serve yet"
-        return self.app(environ, start_response)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._server = make_server(
-            "127.0.0.1",
-            self.port,
-            self._dispatch,
-            threaded=True,
-            request_handler=OneRequestPerConnection,
-        )
-        self.port = self._server.port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        assert self._thread is not None
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
+NAME = "Айгүл Токтосунова"
 
 
 @dataclass
@@ -143,26 +77,6 @@ def site(make_app: Any) -> Iterator[Site]:
         server.stop()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        pytest.skip("the browser tests need Playwright for Python (pip install playwright)")
-    playwright = sync_playwright().start()
-    try:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Error as error:
-            pytest.skip(f"Chromium could not be started by Playwright: {error}")
-        yield launched
-        launched.close()
-    finally:
-        playwright.stop()
-
-
 def _tampered(qr: str) -> str:
     """The QR text with one character of the token's payload changed (still base64url)."""
     address, token = qr.split("#t=")
@@ -187,10 +101,10 @@ def _open_online(page: Any, site: Site) -> None:
     page.wait_for_selector('#lms-saved[data-state="ready"]', timeout=TIMEOUT_MS)
 
 
-def test_a_phone_checks_a_certificate_without_internet(site: Site, browser: Any) -> None:
+def test_a_phone_checks_a_certificate_without_internet(site: Site, chromium: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
-    context = browser.new_context(locale="en-US", service_workers="allow", **phone)
+    context = chromium.new_context(locale="en-US", service_workers="allow", **phone)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:

@@ -350,7 +350,10 @@ def test_adding_members_by_user_name(app, client):
     factories.login(client, trainer)
     url = f"/cohorts/{cohort.id}/members"
 
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    # The learner's role is the one offered: most people added are learners.
+    assert f'<option selected value="{PARTICIPANT}">' in _text(page)
     added = client.post(url, data={"username": " Jyldyz ", "role": PARTICIPANT})
     assert added.status_code == 302
     roles = db.session.scalars(
