@@ -5,11 +5,15 @@
 # is missing. Without root or sudo it says what to install and carries on; `lms doctor`
 # reports the same.
 #   WITH_BROWSER=1 also installs Debian's Chromium for the browser tests.
+#   WITH_NGINX=1 also installs nginx, for the production-stack test with nginx in front.
 set -euo pipefail
 
 packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fontconfig)
 if [ "${WITH_BROWSER:-0}" = "1" ]; then
   packages+=(chromium)
+fi
+if [ "${WITH_NGINX:-0}" = "1" ]; then
+  packages+=(nginx)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
