@@ -76,6 +76,15 @@ def session_title(session: TeachingSession, modules: dict[int, curriculum.Module
     return module.title if module is not None else session.title
 
 
+def session_title_language(
+    session: TeachingSession, modules: dict[int, curriculum.ModuleInfo]
+) -> str | None:
+    """The language of a module's title (a class may be taught from another language's
+    edition), so a screen reader and the page say it right; None for a typed title."""
+    module = modules.get(session.module_version_id) if session.module_version_id else None
+    return module.language if module is not None else None
+
+
 def can_record(session: TeachingSession) -> bool:
     """Whether the current user may record (or still correct) this session now."""
     return session.status != CANCELLED and service.can_still_edit(session, current_user)
@@ -155,6 +164,7 @@ def _render_schedule(
             cohort=cohort,
             sessions=sessions,
             titles={s.id: session_title(s, modules_taught) for s in sessions},
+            title_languages={s.id: session_title_language(s, modules_taught) for s in sessions},
             counts=service.attendance_counts([s.id for s in sessions]),
             statuses=status_labels(),
             manage=manage,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,15 @@ def _register_cli(app: Flask) -> None:
             app.cli.add_command(command)
 
 
+def format_iso_date(value: str, format: str = "medium") -> str:
+    """A date kept as ISO text (in frozen records such as an edition's sign-off) written
+    the reader's way; text that is not a date is shown as it is."""
+    try:
+        return str(format_date(date.fromisoformat(value), format))
+    except (TypeError, ValueError):
+        return value
+
+
 def _register_template_helpers(app: Flask) -> None:
     from lms.accounts.permissions import can
     from lms.accounts.roles import EXPERTISE, MEMBER_ROLES, ROLES, SEXES
@@ -161,6 +171,7 @@ def _register_template_helpers(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
+        format_iso_date=format_iso_date,
         get_locale=get_locale,
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from curriculum import editions, review, versions
@@ -319,3 +322,15 @@ def test_a_teacher_who_only_belongs_to_a_cohort_reads_the_manuals(app, client):
     stranger = app.test_client()
     factories.login(stranger, learner)
     assert stranger.get(f"/curriculum/{manual.slug}/editions").status_code == 403
+
+
+def test_the_sign_off_dates_are_written_the_readers_way(app):
+    reviewers = helpers.panel()
+    approved(reviewers)
+    editions.publish(helpers.manual(), "en", actor_id=None)
+    day = editions.get_edition(helpers.manual(), "en", 1).signatories[0]["seats"][0]["date"]
+    written = format_date(date.fromisoformat(day), locale="ru")  # e.g. "7 дек. 2026 г."
+
+    reader = factories.user("teacher", language="ru")
+    page = login(app, reader).get("/curriculum/health-basics/editions/en/1").get_data(as_text=True)
+    assert f'<time datetime="{day}">{written}</time>' in page

@@ -85,6 +85,10 @@ def test_a_teacher_records_three_lessons_and_the_schedule_shows_them(app, client
     )
     text = client.get(f"/lessons/cohorts/{klass.id}/sessions").get_data(as_text=True)
     assert text.count(">Hand hygiene</a>") == 3
+    # A module's title carries the language of the edition it was taught from; a typed
+    # title does not (it is in whatever language the teacher typed).
+    assert text.count(' lang="en">Hand hygiene</a>') == 3
+    assert re.search(r'<a href="/lessons/sessions/\d+">Revision</a>', text)
     summaries = re.findall(r"(\d+) of 25 present", text)
     assert summaries == ["25", "24", "23"]  # in date order
     assert "Revision" in text and "planned" in text
