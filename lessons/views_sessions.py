@@ -149,9 +149,14 @@ def _render_schedule(
         modules = cohort_modules(cohort)
         if now_form is None:
             now_form = RecordNowForm(prefix="now", formdata=None)
-            # The usual case: the next module nobody has taught yet.
-            taught = {s.module_version_id for s in sessions if s.status == HELD}
-            upcoming = [m.version_id for m in modules if m.version_id not in taught]
+            # The usual case: the next module nobody has taught yet, in whichever language
+            # (a class taught module 1 from the Kyrgyz edition has taught module 1).
+            taught = {
+                modules_taught[s.module_version_id].module_slug
+                for s in sessions
+                if s.status == HELD and s.module_version_id in modules_taught
+            }
+            upcoming = [m.version_id for m in modules if m.module_slug not in taught]
             now_form.module_version_id.data = upcoming[0] if upcoming else None
         plan_form = plan_form or PlanSessionForm(prefix="plan", formdata=None)
         for form in (plan_form, now_form):

@@ -246,3 +246,37 @@ def test_planning_errors_and_cancelling(app, client):
         client.post(f"/lessons/sessions/{lesson.id}/record", data=marks_form(students)).status_code
         == 409
     )
+
+
+def test_record_now_offers_the_next_module_whichever_language_the_last_was_taught_in(app, client):
+    from curriculum import versions
+
+    reviewers = {language: helpers.panel(language=language) for language in ("en", "ky")}
+
+    def approved(slug: str, position: int, language: str, title: str) -> int:
+        module = versions.get_or_create_module(helpers.manual(), slug, position)
+        document = helpers.document(
+            language, helpers.BLOCKS, slug=slug, position=position, title=title
+        )
+        version = versions.create_draft(module, document, author_id=None)
+        versions.submit(version, actor_id=None)
+        for reviewer in reviewers[language]:
+            review.decide(version, reviewer, "approve")
+        return version.id
+
+    approved("hand-hygiene", 1, "en", "Hand hygiene")
+    nutrition = approved("nutrition", 2, "en", "Nutrition")
+    kyrgyz_hygiene = approved("hand-hygiene", 1, "ky", "Колдун тазалыгы")
+    editions.publish(helpers.manual(), "en", actor_id=None)
+    editions.publish(helpers.manual(), "ky", actor_id=None)
+    klass, teacher, students = make_class(2)
+    lesson = sessions.plan_session(
+        klass, held_on=date(2026, 10, 5), module_version_id=kyrgyz_hygiene, title="", actor_id=None
+    )
+    sessions.record_session(lesson, actor=teacher, attendance={s.id: "present" for s in students})
+    db.session.commit()
+    factories.login(client, teacher)  # reads English: the form lists the English edition
+
+    page = client.get(f"/lessons/cohorts/{klass.id}/sessions").get_data(as_text=True)
+    assert f'<option selected value="{nutrition}">2. Nutrition</option>' in page
+    assert ' lang="ky">Колдун тазалыгы</a>' in page
