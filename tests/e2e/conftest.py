@@ -1,9 +1,10 @@
 """Fixtures of the browser journeys: Chromium, and the demo site served for real.
 
-Each journey gets its own database holding ``lms demo``'s data (on SQLite, or on
-PostgreSQL when ``LMS_TEST_DATABASE_URL`` is set: one database per xdist worker, migrated
-once), served by a real HTTP server with CSRF protection on, jobs in the background and
-every demo user set to the journey's language.
+Each journey gets a fresh database holding ``lms demo``'s data, made the way every other
+test's is (``tests/conftest.py``: a copy of the migrated SQLite template, or the worker's
+PostgreSQL database truncated; a worker runs one test at a time). It is served by a real
+HTTP server with CSRF protection on and jobs in the background, every demo user set to the
+journey's language.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import update
 
 from lms import create_app
-from lms.config import normalise_database_url
 from lms.extensions import db
-from tests.conftest import PG_URL, REFERENCE_TABLES, _worker_suffix, migrate_to_head
+from tests.conftest import _fresh_database_url
 from tests.e2e.harness import (
     AXE,
     BROWSER_LOCALES,
@@ -66,39 +65,6 @@ def browser(chromium: Any) -> Any:
     return chromium
 
 
-@pytest.fixture(scope="session")
-def e2e_database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A migrated database for the journeys, apart from the one the other tests truncate."""
-    base = tmp_path_factory.mktemp("e2e-db")
-    if PG_URL:
-        url = make_url(normalise_database_url(PG_URL))
-        name = f"{url.database}_e2e{_worker_suffix()}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        own = url.set(database=name).render_as_string(hide_password=False)
-        migrate_to_head(own, base / "instance")
-        engine = create_engine(own)
-        tables = [t for t in inspect(engine).get_table_names() if t not in REFERENCE_TABLES]
-        return {"kind": "postgresql", "url": own, "engine": engine, "tables": tables}
-    template = base / "template.sqlite3"
-    migrate_to_head(f"sqlite:///{template}", base / "instance")
-    return {"kind": "sqlite", "path": template}
-
-
-def _fresh_url(database: dict[str, Any], folder: Path) -> str:
-    if database["kind"] == "postgresql":
-        tables = ", ".join(f'"{name}"' for name in database["tables"])
-        with database["engine"].begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return str(database["url"])
-    path = folder / "e2e.sqlite3"
-    shutil.copyfile(database["path"], path)
-    return f"sqlite:///{path}"
-
-
 @dataclass
 class DemoSite:
     server: LiveServer
@@ -110,7 +76,9 @@ class DemoSite:
 
 
 @pytest.fixture
-def demo_site(e2e_database: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..., DemoSite]]:
+def demo_site(
+    database_template: dict[str, Any], tmp_path: Path
+) -> Iterator[Callable[..., DemoSite]]:
     """``demo_site(language)``: the demo data served on 127.0.0.1, its users in ``language``."""
     made: list[DemoSite] = []
 
@@ -121,7 +89,7 @@ def demo_site(e2e_database: dict[str, Any], tmp_path: Path) -> Iterator[Callable
         server = LiveServer()
         server.start()
         settings = {
-            "SQLALCHEMY_DATABASE_URI": _fresh_url(e2e_database, tmp_path),
+            "SQLALCHEMY_DATABASE_URI": _fresh_database_url(database_template, tmp_path),
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": "e2e-secret-key-" + "x" * 32,
             "PUBLIC_URL": server.url,
