@@ -8,12 +8,25 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lms import create_app
+
+if TYPE_CHECKING:
+    from lms.errors import LmsError
+
+
+def click_error(error: LmsError) -> click.ClickException:
+    """A refused change as the command line reports it: the message, then each field's."""
+    details = "; ".join(
+        f"{field}: {' '.join(str(m) for m in messages)}"
+        for field, messages in error.field_errors.items()
+    )
+    return click.ClickException(f"{error.message} {details}".strip())
 
 
 @click.command("init")
@@ -144,11 +157,7 @@ def create_user_command(
             services.grant_role(user, role, expertise=expertise, actor_id=None)
     except LmsError as error:
         db.session.rollback()
-        details = "; ".join(
-            f"{field}: {' '.join(str(m) for m in messages)}"
-            for field, messages in error.field_errors.items()
-        )
-        raise click.ClickException(f"{error.message} {details}".strip()) from None
+        raise click_error(error) from None
     db.session.commit()
     click.echo(f"Created {user.username} ({', '.join(roles) or 'no roles'}).")
 

@@ -133,11 +133,9 @@ def privacy_anonymise_command(username: str, reason: str, yes: bool) -> None:
         name = privacy.anonymise(person, reason=reason, actor_id=None, via="cli")
     except LmsError as error:
         db.session.rollback()
-        details = "; ".join(
-            f"{field}: {' '.join(str(m) for m in messages)}"
-            for field, messages in error.field_errors.items()
-        )
-        raise click.ClickException(f"{error.message} {details}".strip()) from None
+        from lms.cli import click_error
+
+        raise click_error(error) from None
     db.session.commit()
     click.echo(f"Anonymised user {person.id}: now {name!r} ({person.username}), disabled.")
 
