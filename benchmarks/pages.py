@@ -51,6 +51,7 @@ from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "benchmark-secret-key-" + "x" * 32
+USER_AGENT = "madrasa-lms-benchmark"
 TARGET_STATEMENTS = 20
 TARGET_WEIGHT = 60 * 1024
 TARGET_P95_MS = 100.0
@@ -135,18 +136,32 @@ def pick_pages(app: Flask) -> list[Page]:
 
 
 def session_cookie(app: Flask, user_id: int | None) -> str | None:
-    """A signed session cookie of a logged-in user, as the log-in page would set it."""
+    """A signed session cookie of a logged-in user, as the log-in page would set it for a
+    browser at 127.0.0.1 sending ``USER_AGENT`` (wrk and the test client both send it)."""
     if user_id is None:
         return None
+    from flask_login.utils import _create_identifier
+
     from lms.accounts.models import User
+    from lms.accounts.sessions import AUTH_AT, LOGIN_AT, SEEN_AT
     from lms.extensions import db
 
-    with app.app_context():
+    headers = {"User-Agent": USER_AGENT}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         user = db.session.get(User, user_id)
         serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         assert serializer is not None
+        moment = int(time.time())
         value = serializer.dumps(
-            {"_user_id": user.get_session_identity(), "_fresh": True, "lang": "ru"}
+            {
+                "_user_id": user.get_session_identity(),
+                "_fresh": True,
+                "_id": _create_identifier(),  # Flask-Login's session protection
+                LOGIN_AT: moment,
+                SEEN_AT: moment,
+                AUTH_AT: moment,
+                "lang": "ru",
+            }
         )
     return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}"
 
@@ -183,6 +198,7 @@ def weight(client: Any, html: str) -> int:
 def _client_as(app: Flask, cookie: str | None) -> Any:
     """A test client carrying the session cookie (the client's jar replaces a Cookie header)."""
     client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     if cookie:
         name, _, value = cookie.partition("=")
         client.set_cookie(name, value)
@@ -254,6 +270,7 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict[st
         script.write(WRK_SCRIPT)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     command += ["-s", script.name]
+    command += ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -338,6 +355,11 @@ def main() -> None:
     parser.add_argument("--load", action="store_true", help="also run wrk against gunicorn")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument(
+        "--pages",
+        help="only the pages whose names start with these words, comma-separated"
+        " (for example: report,verify)",
+    )
     args = parser.parse_args()
 
     from lms import create_app
@@ -347,6 +369,9 @@ def main() -> None:
     app = create_app(_settings(database))
     first_view = create_app(_settings(database, cached=False))
     pages = pick_pages(app)
+    if args.pages:
+        wanted = [word.strip() for word in args.pages.split(",") if word.strip()]
+        pages = [page for page in pages if any(page.name.startswith(w) for w in wanted)]
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
     print(
         f"{'page':<22}{'status':>7}{'statements':>12}{'(repeat)':>10}{'weight KB':>11}"

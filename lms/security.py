@@ -24,6 +24,8 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_login import current_user
 
+from lms import pagecache
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -74,8 +76,8 @@ def add_security_headers(response: Any) -> Any:
         headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if _is_static():
         return response
-    if response.status_code >= 400:
-        _no_store(response)
+    if response.status_code >= 400 or pagecache.served_kept_page():
+        _no_store(response)  # a kept page: private, and its person need not be loaded
     elif current_user.is_authenticated:
         if not response.cache_control.public:
             _no_store(response)

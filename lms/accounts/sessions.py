@@ -26,7 +26,9 @@ from typing import Any
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_user, logout_user
+from flask_login.utils import _create_identifier  # what session protection compares
 
+from lms import pagecache
 from lms.accounts.models import User
 from lms.extensions import db, login_manager
 
@@ -66,6 +68,19 @@ def load_user(identity: str) -> User | None:
     """The user a session or remember-me cookie stands for, or None when it is no longer valid:
     malformed, issued longer ago than a remember-me cookie may live, a session version that
     has moved on (logged out, password changed, disabled), or a disabled account."""
+    parsed = _parse_identity(identity)
+    if parsed is None:
+        return None
+    user_id, version = parsed
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _parse_identity(identity: str) -> tuple[int, int] | None:
+    """``(user id, session version)`` of an identity whose time of issue is acceptable, or
+    None: malformed, issued longer ago than a remember-me cookie may live, or in the future."""
     parts = identity.split(":")
     if len(parts) != 3 or not all(part.isdigit() for part in parts):
         return None
@@ -73,10 +88,7 @@ def load_user(identity: str) -> User | None:
     age = now() - issued
     if age > remember_seconds() or age < -CLOCK_SKEW:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
+    return user_id, version
 
 
 def start(user: User, *, remember: bool) -> None:
@@ -146,6 +158,24 @@ def _drop_login() -> None:
     g.pop("_login_user", None)  # Flask-Login loads again: from a remember-me cookie, or nobody
 
 
+def _note_activity(moment: float) -> None:
+    if moment - float(session.get(SEEN_AT) or 0) >= SEEN_RESOLUTION:
+        session[SEEN_AT] = int(moment)
+
+
+def _passes_checks_without_database() -> bool:
+    """The session's identity is well-formed and of an acceptable age, and Flask-Login's
+    session protection would pass (same browser identifier): everything about the session
+    that can be known without loading the person. The rest is the database's
+    (``pagecache.serve_kept_page`` says why a kept page may stand in for it)."""
+    identity = session.get("_user_id")
+    return (
+        isinstance(identity, str)
+        and _parse_identity(identity) is not None
+        and session.get("_id") == _create_identifier()
+    )
+
+
 def check_session() -> Any:
     """Before every request: end sessions past their idle or absolute limit, or no longer
     valid; record activity; start a session from a remember-me cookie."""
@@ -153,7 +183,7 @@ def check_session() -> Any:
         return None
     has_cookie = _remember_cookie_name() in request.cookies
     if "_user_id" not in session and not has_cookie:
-        return None  # a visitor: nothing to check
+        return pagecache.serve_kept_page()  # a visitor: nothing to check
     moment = now()
     config = current_app.config
     reason = None
@@ -171,12 +201,17 @@ def check_session() -> Any:
             )
         if reason:
             _drop_login()
+        elif _passes_checks_without_database():
+            kept = pagecache.serve_kept_page()
+            if kept is not None:
+                _note_activity(moment)
+                return kept
     had_identity = "_user_id" in session
     if current_user.is_authenticated:  # from the session, or restored from a remember-me cookie
         if LOGIN_AT not in session:
             session[LOGIN_AT] = session[SEEN_AT] = int(moment)
-        elif moment - float(session.get(SEEN_AT) or 0) >= SEEN_RESOLUTION:
-            session[SEEN_AT] = int(moment)
+        else:
+            _note_activity(moment)
         return None
     # Nobody is logged in now. Clear what no longer works, and say why.
     if had_identity and reason is None:

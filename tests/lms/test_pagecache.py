@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from lms.accounts.services import revoke_role
 from lms.extensions import db
 from tests import factories
 from tests.reports import count_statements
@@ -34,8 +35,51 @@ def test_the_second_view_of_an_unchanged_page_is_served_from_the_cache(cached_ap
         again = client.get("/reports/")
     assert page.status_code == again.status_code == 200
     assert again.data == page.data
-    assert len(second) <= 4 < len(first)  # the person, their grants, the version
+    assert len(second) == 1 < len(first)  # the data version, nothing else
     assert again.headers["Cache-Control"] == "no-store"  # still private to the browser
+
+
+def test_a_kept_page_is_not_served_once_the_permission_to_see_it_is_taken_away(cached_app):
+    officer, client = _monitor_client(cached_app)
+    assert client.get("/reports/").status_code == 200
+    assert client.get("/reports/").status_code == 200  # now kept
+    revoke_role(officer.grants[0].id, actor_id=None)
+    db.session.commit()
+    assert client.get("/reports/").status_code == 403
+
+
+def test_a_kept_page_is_not_served_to_a_session_that_was_logged_out_elsewhere(cached_app):
+    _officer, client = _monitor_client(cached_app)
+    copy = cached_app.test_client()
+    cookie = client.get_cookie("session", domain="lms.test").value
+    copy.set_cookie("session", cookie, domain="lms.test")
+    assert copy.get("/reports/").status_code == 200  # kept, for this session
+    client.post("/account/logout")
+    response = copy.get("/reports/")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_an_idle_session_ends_on_a_kept_page_too(cached_app, monkeypatch):
+    from lms.accounts import sessions
+
+    _officer, client = _monitor_client(cached_app)
+    client.get("/reports/")
+    real = sessions.now
+    monkeypatch.setattr(sessions, "now", lambda: real() + 31 * 60)
+    response = client.get("/reports/")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_a_kept_page_from_another_browser_loads_the_person_again(cached_app):
+    """Flask-Login's session protection sees a different browser: the page is not served
+    from the shortcut, and the session no longer counts as a fresh log-in."""
+    _officer, client = _monitor_client(cached_app)
+    client.get("/reports/")
+    with count_statements(cached_app) as statements:
+        response = client.get("/reports/", headers={"User-Agent": "another browser"})
+    assert response.status_code == 200 and len(statements) > 1
+    with client.session_transaction() as session:
+        assert session["_fresh"] is False
 
 
 def test_a_change_in_the_database_renders_the_page_again(cached_app):
