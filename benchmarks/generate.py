@@ -35,7 +35,8 @@ What it makes, at scale N (all of it sample data, deterministic for a ``--seed``
    ``PostgresLoadMode``);
 4. certificates for the ToT participants who completed, issued through
    ``certificates.issuance.issue_to_completers`` (signed credentials; PDFs not rendered);
-5. completion snapshots refreshed for every cohort, and ``ANALYZE``.
+5. completion snapshots refreshed for every cohort, the report's attendance totals made
+   (``lessons.totals``), and ``ANALYZE``.
 
 ``--big-quiz`` adds one quiz of 20 questions answered by 50,000 learners (1,000,000
 answers) for the item-analysis benchmark. Every account's password is ``demo-password``.
@@ -2473,6 +2474,15 @@ def refresh_completion(app: Any, db: Any, *, batch: int = 100) -> None:
         raise SystemExit("refreshing the completion snapshots failed")
 
 
+def rebuild_attendance_totals(db: Any) -> None:
+    """The report's kept attendance totals (``lessons.totals``): the bulk load wrote the
+    marks without the session listener that keeps them."""
+    from lessons.totals import rebuild_all
+
+    print(f"  {rebuild_all()} cohorts")
+    db.session.commit()
+
+
 def analyze(db: Any) -> None:
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -2596,6 +2606,8 @@ def main() -> None:
             print(f"  {made} certificates issued")
         with phases("completion snapshots"):
             refresh_completion(app, db)
+        with phases("attendance totals"):
+            rebuild_attendance_totals(db)
         with phases("analyze"):
             analyze(db)
         report(db, phases, url)

@@ -33,3 +33,19 @@ def taught_by_command(username: str) -> None:
             f"{group_.cohort.name}: {group_.learners} learners "
             f"({group_.female} female, {group_.male} male)"
         )
+
+
+@group.command("rebuild-totals")
+@with_appcontext
+def rebuild_totals_command() -> None:
+    """Make the attendance totals the reports read again from every mark.
+
+    The application keeps them up to date itself; run this after writing sessions or
+    attendance around it (plain SQL, a bulk load), as with ``lms cache clear``.
+    """
+    from lessons.totals import rebuild_all
+    from lms.extensions import db
+
+    cohorts = rebuild_all()
+    db.session.commit()
+    click.echo(f"Attendance totals made again for {cohorts} cohorts.")

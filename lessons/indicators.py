@@ -34,11 +34,14 @@ from lessons.models import (
     HELD,
     PRESENT,
     Attendance,
+    CohortYearTotals,
+    LearnerYearAttendance,
     MonitoringVisit,
     PracticeLesson,
     TeachingSession,
 )
 from lessons.practice import ITEM_TYPE as PRACTICE_ITEM_TYPE
+from lessons.totals import ALL_YEARS
 from lms.accounts.models import User
 from lms.accounts.roles import SEXES
 from lms.cohorts.models import CLASS, TOT
@@ -136,10 +139,144 @@ def _session_columns() -> tuple[Column, ...]:
 
 
 def compute_sessions(filters: ReportFilters) -> Sequence[Table]:
-    """Held sessions (one statement) and attendance per level (one pass over attendance)."""
+    """Held sessions, present marks and learners attending per level and sex.
+
+    A period of whole calendar years (a year, or no dates) is read from the kept totals
+    (``lessons.totals``, two statements over small tables); any other period from the
+    sessions and marks themselves (two statements, one pass over the marks).
+    """
+    years = _whole_years(filters)
+    if years is None:
+        sessions, people, marks = _figures_from_marks(filters)
+    else:
+        sessions, people, marks = _figures_from_totals(filters, *years)
+    return _session_tables(filters, sessions, people, marks)
+
+
+Figures = dict[tuple[str, str], Any]
+
+
+def _levels(region_id: Any, manual: str | None, kind: str) -> tuple[tuple[str, str], ...]:
+    return (("region", str(region_id)), ("manual", manual or ""), ("kind", kind), ("total", ""))
+
+
+def _whole_years(filters: ReportFilters) -> tuple[int | None, int | None] | None:
+    """(first year, last year) when the period is whole calendar years (None: open);
+    None when it starts or ends inside a year."""
+    start, end = filters.start, filters.end
+    if start is not None and (start.month, start.day) != (1, 1):
+        return None
+    if end is not None and (end.month, end.day) != (12, 31):
+        return None
+    return (start.year if start else None, end.year if end else None)
+
+
+def _in_years(column: Any, first: int | None, last: int | None) -> Any:
+    """The kept rows of the years from ``first`` to ``last``: the all-time rows when both
+    are open, else the rows of real years in between."""
+    if first is None and last is None:
+        return column == ALL_YEARS
+    clauses = [column != ALL_YEARS]
+    if first is not None:
+        clauses.append(column >= first)
+    if last is not None:
+        clauses.append(column <= last)
+    return and_(*clauses)
+
+
+def _figures_from_totals(
+    filters: ReportFilters, first: int | None, last: int | None
+) -> tuple[Figures, Figures, Figures]:
+    """The figures from the kept totals.
+
+    Learners are first summed over the cohorts' yearly totals, which counts a person once
+    per cohort and year they attended; the excess is then taken off, computed from the rows
+    of the only people who can have any: those with more than one row in the period (one
+    learner in thirty in a year at scale 10).
+    """
+    cohorts = filters.cohorts(in_period=False)
+    totals = CohortYearTotals
+    sessions: Figures = {}
+    people: Figures = {}
+    marks: Figures = {}
+    for region_id, manual, kind, count, minutes, *by_sex in _execute(
+        select(
+            cohorts.c.region_id,
+            cohorts.c.manual,
+            cohorts.c.kind,
+            func.sum(totals.sessions),
+            func.sum(totals.minutes),
+            func.sum(totals.learners_female),
+            func.sum(totals.learners_male),
+            func.sum(totals.marks_female),
+            func.sum(totals.marks_male),
+        )
+        .select_from(totals)
+        .join(cohorts, cohorts.c.id == totals.cohort_id)
+        .where(_in_years(totals.year, first, last))
+        .group_by(cohorts.c.region_id, cohorts.c.manual, cohorts.c.kind)
+    ):
+        learners = dict(zip(SEX_KEYS, (int(v or 0) for v in by_sex[:2]), strict=True))
+        present = dict(zip(SEX_KEYS, (int(v or 0) for v in by_sex[2:]), strict=True))
+        for level in _levels(region_id, manual, kind):
+            totals_here = sessions.setdefault(level, [0, 0])
+            totals_here[0] += int(count or 0)
+            totals_here[1] += int(minutes or 0)
+            for sex in SEX_KEYS:
+                if learners[sex]:
+                    counts = people.setdefault(level, {})
+                    counts[sex] = counts.get(sex, 0) + learners[sex]
+                    sums = marks.setdefault(level, {})
+                    sums[sex] = sums.get(sex, 0) + present[sex]
+    rows = LearnerYearAttendance
+    in_period = _in_years(rows.year, first, last)
+    their_rows = (
+        select(cohorts.c.region_id, cohorts.c.manual, cohorts.c.kind, rows.user_id, rows.sex)
+        .select_from(rows)
+        .join(cohorts, cohorts.c.id == rows.cohort_id)
+        .where(in_period)
+    )
+    if first == last:
+        # One year, or all time: each row knows how many its learner has in it.
+        their_rows = their_rows.where(rows.year_rows > 1)
+    else:
+        several = (
+            select(rows.user_id)
+            .where(in_period)
+            .group_by(rows.user_id)
+            .having(func.count() > 1)
+            .subquery("several_rows")
+        )
+        their_rows = their_rows.join(several, several.c.user_id == rows.user_id)
+    their_rows = their_rows.cte("several_learners").prefix_with("MATERIALIZED")
+    parts = []
+    for level, key in (
+        ("region", their_rows.c.region_id),
+        ("manual", their_rows.c.manual),
+        ("kind", their_rows.c.kind),
+        ("total", None),
+    ):
+        key_column = cast(key if key is not None else literal(""), String)
+        grouping = [key, their_rows.c.sex] if key is not None else [their_rows.c.sex]
+        parts.append(
+            select(
+                literal(level).label("level"),
+                key_column.label("key"),
+                their_rows.c.sex,
+                func.count() - func.count(distinct(their_rows.c.user_id)),
+            ).group_by(*grouping)
+        )
+    for level, key, sex, excess in _execute(union_all(*parts)):
+        if excess:
+            people[(level, key or "")][sex] -= int(excess)
+    return sessions, people, marks
+
+
+def _figures_from_marks(filters: ReportFilters) -> tuple[Figures, Figures, Figures]:
+    """Held sessions (one statement) and attendance per level (one pass over the marks)."""
     cohorts = filters.cohorts(in_period=False)
     held = and_(TeachingSession.status == HELD, filters.on_dates(TeachingSession.held_on))
-    sessions: dict[tuple[str, Any], list[float]] = {}
+    sessions: Figures = {}
     for region_id, manual, kind, count, minutes in _execute(
         select(
             cohorts.c.region_id,
@@ -153,9 +290,8 @@ def compute_sessions(filters: ReportFilters) -> Sequence[Table]:
         .where(held)
         .group_by(cohorts.c.region_id, cohorts.c.manual, cohorts.c.kind)
     ):
-        levels = (("region", region_id), ("manual", manual or ""), ("kind", kind), ("total", ""))
-        for level in levels:
-            totals = sessions.setdefault((level[0], str(level[1])), [0, 0])
+        for level in _levels(region_id, manual, kind):
+            totals = sessions.setdefault(level, [0, 0])
             totals[0] += count
             totals[1] += minutes or 0
 
@@ -197,11 +333,19 @@ def compute_sessions(filters: ReportFilters) -> Sequence[Table]:
                 func.sum(per_learner.c.marks),
             ).group_by(*grouping)
         )
-    people: dict[tuple[str, str], dict[str, int]] = {}
-    marks: dict[tuple[str, str], dict[str, int]] = {}
+    people: Figures = {}
+    marks: Figures = {}
     for level, key, sex, learners, count in _execute(union_all(*parts)):
         people.setdefault((level, key or ""), {})[sex] = int(learners)
         marks.setdefault((level, key or ""), {})[sex] = int(count or 0)
+    return sessions, people, marks
+
+
+def _session_tables(
+    filters: ReportFilters, sessions: Figures, people: Figures, marks: Figures
+) -> list[Table]:
+    """The three tables from the figures per level: (level, key) → [sessions, minutes],
+    and (level, key) → sex → learners attending, and present marks."""
 
     def row(label: str, level: str, key: str, drill: dict[str, str]) -> Row:
         count, minutes = sessions.get((level, key), [0, 0])

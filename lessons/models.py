@@ -177,3 +177,51 @@ class MonitoringVisit(db.Model):
     madrasa: Mapped[Madrasa] = relationship()
     officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
     cohort: Mapped[Cohort | None] = relationship()
+
+
+class LearnerYearAttendance(db.Model):
+    """Kept totals: one learner's present marks at held sessions of one cohort in one year.
+
+    Derived data, kept by ``lessons.totals`` in the same transaction as the attendance,
+    sessions or sex they come from, so the report can count learners attending over whole
+    years without reading millions of marks. ``lms lessons rebuild-totals`` makes them again
+    from the marks (after writes made around the application).
+    """
+
+    __tablename__ = "lessons_learner_year"
+    __table_args__ = (
+        Index("ix_lessons_learner_year_year_user", "year", "user_id"),
+        Index("ix_lessons_learner_year_year_rows", "year", "year_rows"),
+    )
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    marks: Mapped[int] = mapped_column(default=0)
+    #: The learner's sex, copied (kept when it changes) so counting needs no join to people.
+    sex: Mapped[str] = mapped_column(String(8))
+    #: How many rows the learner has in this year (in any cohort): more than one means
+    #: cohort totals summed over a year count them more than once.
+    year_rows: Mapped[int] = mapped_column(default=1)
+
+
+class CohortYearTotals(db.Model):
+    """Kept totals of one cohort in one year: held sessions and their minutes, and learners
+    attending and present marks by sex (see ``LearnerYearAttendance``)."""
+
+    __tablename__ = "lessons_cohort_year"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sessions: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)
+    learners_female: Mapped[int] = mapped_column(default=0)
+    learners_male: Mapped[int] = mapped_column(default=0)
+    marks_female: Mapped[int] = mapped_column(default=0)
+    marks_male: Mapped[int] = mapped_column(default=0)

@@ -9,7 +9,10 @@ import click
 from flask import Blueprint, Flask, render_template
 from flask_babel import lazy_gettext as _l
 
-from lessons import models  # noqa: F401  (its tables belong to the one Alembic history)
+from lessons import (
+    models,  # noqa: F401  (its tables belong to the one Alembic history)
+    totals,  # noqa: F401  (its session listeners keep the attendance totals)
+)
 from lms import hookimpl
 from lms.accounts.roles import MONITOR, TEACHER, TRAINER
 from lms.plugins import (
