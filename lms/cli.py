@@ -179,6 +179,28 @@ def doctor_command() -> None:
         sys.exit(1)
 
 
+@click.group("cache")
+def cache_group() -> None:
+    """Kept pages and report figures."""
+
+
+@cache_group.command("clear")
+@with_appcontext
+def cache_clear_command() -> None:
+    """Forget every kept page and report figure, in every web process.
+
+    Run it after writing to the database around the application (psql, a bulk load): those
+    writes do not move the data version the kept pages are checked against. After writing
+    sessions or attendance that way, run ``lms lessons rebuild-totals`` first.
+    """
+    from lms import pagecache
+    from lms.extensions import db
+
+    pagecache.clear()
+    db.session.commit()
+    click.echo("Kept pages and report figures forgotten.")
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True, path_type=Path))
 @with_appcontext
@@ -225,6 +247,11 @@ def restore_command(path: Path, force: bool) -> None:
     finally:
         db.engine.dispose()
     click.echo(f"Restored {path} into {backup.safe_url(url)}.")
+    # Pages and figures kept in a shared cache (Redis) were made from the data before: the
+    # restored data version may be one they were kept under.
+    from lms import cache
+
+    cache.cache().clear()
     if result.manifest is None:
         click.echo(
             f"Warning: no manifest ({backup.manifest_path(path).name}) next to the backup, so "
@@ -267,6 +294,7 @@ def core_commands() -> list[click.Command]:
         doctor_command,
         backup_command,
         restore_command,
+        cache_group,
         *audit_commands,
     ]
 

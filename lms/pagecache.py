@@ -14,6 +14,10 @@ configured, else the process). It never applies to a request with flashed messag
 show, nor to anything but a successful HTML page. Writes made around the application
 (``psql``, a bulk import script) do not move the version: run ``lms cache clear`` after
 them.
+
+A kept page is found before the view runs, and before the person is loaded from the
+database: ``serve_kept_page`` (called by the session check) says why that is safe. A view
+of a kept page then costs one SQL statement, the data version.
 """
 
 from __future__ import annotations
@@ -111,7 +115,11 @@ def request_version() -> int:
 
 
 def clear() -> None:
-    """Forget every kept page (after writes made around the application)."""
+    """Forget every kept page and kept report figure (after writes made around the
+    application): the data version moves on, which every process's kept pages are keyed on
+    (a process's own memory cannot be reached from outside it), and the shared cache, when
+    there is one, is emptied. The caller commits."""
+    db.session.execute(update(DataVersion).values(version=DataVersion.version + 1))
     cache.cache().clear()
 
 

@@ -124,3 +124,18 @@ def test_a_write_moves_the_data_version_on_and_a_read_does_not(cached_app):
     db.session.execute(text("UPDATE lms_user SET phone = '1'"))  # plain SQL counts too
     db.session.commit()
     assert data_version() == start + 2
+
+
+def test_lms_cache_clear_forgets_kept_pages_after_writes_made_around_the_application(
+    cached_app,
+):
+    _officer, client = _monitor_client(cached_app)
+    factories.region("osh-region")
+    db.session.commit()
+    assert "Osh Region" in client.get("/reports/").get_data(as_text=True)
+    with db.engine.begin() as connection:  # as psql would: no data version moves
+        connection.execute(text("UPDATE lms_region SET name_en = 'Osh (renamed)'"))
+    assert "Osh (renamed)" not in client.get("/reports/").get_data(as_text=True)  # kept
+    result = cached_app.test_cli_runner().invoke(args=["cache", "clear"])
+    assert result.exit_code == 0 and "forgotten" in result.output
+    assert "Osh (renamed)" in client.get("/reports/").get_data(as_text=True)
