@@ -42,7 +42,13 @@ def upgrade():
     )
     with op.batch_alter_table("lessons_learner_year", schema=None) as batch_op:
         batch_op.create_index("ix_lessons_learner_year_year_user", ["year", "user_id"], unique=False)
-        batch_op.create_index("ix_lessons_learner_year_year_rows", ["year", "year_rows"], unique=False)
+        batch_op.create_index(
+            "ix_lessons_learner_year_several",
+            ["year"],
+            unique=False,
+            postgresql_where=sa.text("year_rows > 1"),
+            sqlite_where=sa.text("year_rows > 1"),
+        )
     op.create_table(
         "lessons_cohort_year",
         sa.Column("cohort_id", sa.Integer(), nullable=False),
@@ -132,6 +138,6 @@ def _fill():
 def downgrade():
     op.drop_table("lessons_cohort_year")
     with op.batch_alter_table("lessons_learner_year", schema=None) as batch_op:
-        batch_op.drop_index("ix_lessons_learner_year_year_rows")
+        batch_op.drop_index("ix_lessons_learner_year_several")
         batch_op.drop_index("ix_lessons_learner_year_year_user")
     op.drop_table("lessons_learner_year")
