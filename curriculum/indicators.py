@@ -14,7 +14,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import format_datetime, pgettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Integer, String, and_, case, distinct, func, literal, select, union_all
 
 from curriculum.feedback import SOURCES, STATUSES
 from curriculum.models import CohortEdition, Edition, Feedback, Manual, Module, ModuleVersion
@@ -93,65 +93,133 @@ def _classes(filters: ReportFilters) -> Any:
 
 
 def compute_editions(filters: ReportFilters) -> Sequence[Table]:
-    """Distinct madrasas, classes and teachers per edition, per manual and in all."""
-    query, cohorts = _classes(filters)
+    """Distinct madrasas, classes and teachers per edition, per manual and in all.
+
+    One statement. The classes in the filters, with their pinned edition and their
+    teachers, are gathered once (a CTE of about one row per class) and each level is
+    counted from it, rather than joining and scanning the memberships once per level. A
+    teacher's sex is read by primary key for each teacher row (a correlated subquery)
+    rather than by joining the user table, which the planner hashed whole (over 150,000
+    users at scale 10) to look up a few thousand teachers. Editions are grouped by id, and
+    their language and number joined to the few grouped rows.
+
+    Two figures are added up instead of counted again, which is exact: the edition rows
+    split the classes (a class has one manual and at most one pinned edition), so a
+    manual's classes and all classes are sums of edition rows; and a teacher has exactly
+    one sex (``lms_user.sex`` is NOT NULL and checked to be female or male), so the
+    teachers of a row are its women plus its men, as ``sex_values`` totals elsewhere.
+    """
+    cohorts = filters.cohorts(kind=CLASS)
+    sex = select(User.sex).where(User.id == Membership.user_id).scalar_subquery()
+    base = (
+        select(
+            cohorts.c.manual,
+            CohortEdition.edition_id,
+            cohorts.c.madrasa_id,
+            cohorts.c.id.label("cohort_id"),
+            Membership.user_id,
+            sex.label("sex"),
+        )
+        .select_from(cohorts)
+        .outerjoin(CohortEdition, CohortEdition.cohort_id == cohorts.c.id)
+        .outerjoin(
+            Membership, and_(Membership.cohort_id == cohorts.c.id, Membership.role == TEACHER)
+        )
+        .cte("edition_classes")
+    )
 
     def teachers(sex: str) -> Any:
-        return func.count(distinct(case((User.sex == sex, Membership.user_id))))
+        return func.count(distinct(case((base.c.sex == sex, base.c.user_id))))
 
-    figures = (
-        func.count(distinct(cohorts.c.madrasa_id)),
-        func.count(distinct(cohorts.c.id)),
-        teachers("female"),
-        teachers("male"),
-        func.count(distinct(Membership.user_id)),
+    madrasas = func.count(distinct(base.c.madrasa_id))
+    per_edition = (
+        select(
+            base.c.manual,
+            base.c.edition_id,
+            madrasas.label("madrasas"),
+            func.count(distinct(base.c.cohort_id)).label("classes"),
+            teachers("female").label("female"),
+            teachers("male").label("male"),
+        )
+        .group_by(base.c.manual, base.c.edition_id)
+        .subquery("per_edition")
     )
-    edition = func.coalesce(cast(Edition.id, String), NOT_PINNED)
+    none = literal(None, Integer)
     parts = [
-        query.with_only_columns(
+        select(
             literal("edition"),
-            cohorts.c.manual,
-            edition,
+            per_edition.c.manual,
+            per_edition.c.edition_id,
             Edition.language,
             Edition.number,
-            *figures,
-        ).group_by(cohorts.c.manual, edition, Edition.language, Edition.number),
-        query.with_only_columns(
+            *per_edition.c["madrasas", "classes", "female", "male"],
+        ).outerjoin(Edition, Edition.id == per_edition.c.edition_id),
+        select(
             literal("manual"),
-            cohorts.c.manual,
-            literal(""),
+            base.c.manual,
+            none,
             literal(None, String),
-            literal(None),
-            *figures,
-        ).group_by(cohorts.c.manual),
-        query.with_only_columns(
+            none,
+            madrasas,
+            none,
+            teachers("female"),
+            teachers("male"),
+        ).group_by(base.c.manual),
+        select(
             literal("total"),
             literal(""),
-            literal(""),
+            none,
             literal(None, String),
-            literal(None),
-            *figures,
+            none,
+            madrasas,
+            none,
+            teachers("female"),
+            teachers("male"),
         ),
     ]
-    by_edition: list[Row] = []
-    by_manual: list[Row] = []
-    total = Row(str(_l("Total")), _edition_values((0, 0, 0, 0, 0)), {}, total=True)
     labels = filters.labels
+    # Ties (two manuals with one name, or two editions with one language and number under
+    # one class manual) are broken by slug and edition id, so the order never depends on
+    # the plan.
     rows = sorted(
         db.session.execute(union_all(*parts)).all(),
-        key=lambda r: (labels.manual(r[1]), r[2] == NOT_PINNED, r[3] or "", r[4] or 0),
+        key=lambda r: (
+            labels.manual(r[1]),
+            r[2] is None,
+            r[3] or "",
+            r[4] or 0,
+            r[1] or "",
+            r[2] or 0,
+        ),
     )
-    for level, manual, edition_id, language, number, *values in rows:
+    classes: dict[str, int] = {}
+    for level, manual, _pinned, _language, _number, _madrasas, count, *_sexes in rows:
+        if level == "edition":
+            classes[manual] = classes.get(manual, 0) + int(count)
+    by_edition: list[Row] = []
+    by_manual: list[Row] = []
+    total = Row(str(_l("Total")), _edition_values(0, 0, 0, 0), {}, total=True)
+    for level, manual, pinned, language, number, places, count, female, male in rows:
         slug = manual or ""
         if level == "total":
-            if values[1]:
-                total = Row(str(_l("Total")), _edition_values(values), {}, total=True)
+            if classes:
+                total = Row(
+                    str(_l("Total")),
+                    _edition_values(places, sum(classes.values()), female, male),
+                    {},
+                    total=True,
+                )
         elif level == "manual":
             by_manual.append(
-                Row(labels.manual(slug), _edition_values(values), {"manual": slug or "-"})
+                Row(
+                    labels.manual(slug),
+                    _edition_values(places, classes.get(manual, 0), female, male),
+                    {"manual": slug or "-"},
+                )
             )
         else:
-            if edition_id == NOT_PINNED:
+            edition_id = NOT_PINNED if pinned is None else str(pinned)
+            if pinned is None:
                 what = str(_l("latest edition (not pinned)"))
             else:
                 what = str(
@@ -164,7 +232,7 @@ def compute_editions(filters: ReportFilters) -> Sequence[Table]:
             by_edition.append(
                 Row(
                     f"{labels.manual(slug)}: {what}",
-                    _edition_values(values),
+                    _edition_values(places, count, female, male),
                     {"manual": slug or "-", "edition": edition_id},
                 )
             )
@@ -191,14 +259,15 @@ def compute_editions(filters: ReportFilters) -> Sequence[Table]:
     ]
 
 
-def _edition_values(values: Sequence[Any]) -> dict[str, int]:
-    madrasas, classes, female, male, teachers = (int(v or 0) for v in values)
+def _edition_values(madrasas: Any, classes: Any, female: Any, male: Any) -> dict[str, int]:
+    """A row's values; its teachers are its women plus its men (see ``compute_editions``)."""
+    women, men = int(female or 0), int(male or 0)
     return {
-        "madrasas": madrasas,
-        "classes": classes,
-        "t_female": female,
-        "t_male": male,
-        "t_total": teachers,
+        "madrasas": int(madrasas or 0),
+        "classes": int(classes or 0),
+        "t_female": women,
+        "t_male": men,
+        "t_total": women + men,
     }
 
 

@@ -1,8 +1,22 @@
 """The host's indicators: ToT participants trained and completed, and students reached.
 
 Both count people from cohort memberships, which the host owns. Counts are of distinct
-people per row (a person in two cohorts of one region counts once for the region), each
-computed in one SQL statement with one GROUP BY per level joined by UNION ALL.
+people per row (a person in two cohorts of one region counts once for the region).
+
+Students reached counts over every student membership of the period (some 200,000 at scale
+10) in one statement that sorts them once (``_students_first_seen``): ordered by person,
+region and madrasa, a membership is the person's first in its madrasa, its region or at all
+when the one before it differs in those, which ``lag()`` tells; the firsts are summed per
+madrasa, region and sex, and the region rows and the total add those sums up. Counting each
+level with its own ``COUNT(DISTINCT)``, as before, sorted the memberships three times, each
+time joined to the users again, and took almost twice as long. What is left is reading,
+sorting and joining every membership to its person's sex, which no shape of the query
+avoids: the figures are about people, not cohorts.
+
+ToT participants are few (a few thousand a year, against 150,000 students), so their
+memberships are read once with each person's sex, by the cohorts' ids, and counted per
+cohort, region, manual and in all in Python; the same rows give the sexes of those who
+completed, which used to be a statement of its own.
 
 Completion is different: who has completed a ToT is decided by each cohort's own rule
 (``lms.progress.api.evaluate_completion``), which plugins implement in Python. The ledger
@@ -15,6 +29,7 @@ one of them in the donor-report job.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +37,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, distinct, func, select
 
 from lms.accounts.models import User
 from lms.accounts.roles import PARTICIPANT, SEXES, STUDENT
@@ -41,7 +56,6 @@ from lms.reports.indicators import (
     Table,
     sex_columns,
     sex_values,
-    tally,
 )
 
 TOT_ID = "lms.tot_participants"
@@ -85,33 +99,6 @@ def _completion_cap() -> int:
     return int(current_app.config.get("REPORTS_COMPLETION_COHORTS", 4))
 
 
-# --- SQL: distinct people per level -------------------------------------------------------
-
-
-def _levels(base: Select[Any], user_id: Any, levels: dict[str, Any]) -> Select[Any]:
-    """One GROUP BY per level (``None``: the total) of distinct ``user_id`` by sex."""
-    parts = []
-    for name, key in levels.items():
-        key_column = cast(key, String) if key is not None else cast(literal(""), String)
-        part = base.with_only_columns(
-            literal(name).label("level"),
-            key_column.label("key"),
-            User.sex,
-            func.count(distinct(user_id)),
-        )
-        part = part.group_by(key, User.sex) if key is not None else part.group_by(User.sex)
-        parts.append(part)
-    return union_all(*parts)  # type: ignore[return-value]
-
-
-def _by_level(rows: Iterable[Any]) -> dict[str, dict[str, dict[str, int]]]:
-    """(level, key, sex, count) rows → level → key → sex → count."""
-    result: dict[str, dict[str, dict[str, int]]] = {}
-    for level, key, sex, count in rows:
-        result.setdefault(level, {}).setdefault(key, {})[sex] = int(count)
-    return result
-
-
 # --- ToT participants ----------------------------------------------------------------------
 
 
@@ -129,74 +116,52 @@ def _tot_columns() -> tuple[Column, ...]:
 
 
 def compute_tot(filters: ReportFilters) -> Sequence[Table]:
-    """Trained (one aggregate) and completed (the cohorts' rules, within the cap)."""
+    """Trained (counted from the participants, read once) and completed (the cohorts'
+    rules, within the cap)."""
     cohorts = filters.cohorts(kind=TOT)
     cohort_rows = db.session.execute(
-        select(Cohort, cohorts.c.region_id)
-        .join(cohorts, cohorts.c.id == Cohort.id)
-        .order_by(Cohort.starts_on.desc().nulls_last(), Cohort.id.desc())
+        select(cohorts.c.id, cohorts.c.name, cohorts.c.starts_on, cohorts.c.manual)
+        .add_columns(cohorts.c.region_id)
+        .order_by(cohorts.c.starts_on.desc().nulls_last(), cohorts.c.id.desc())
     ).all()
-    base = (
-        select(Membership.user_id)
-        .select_from(Membership)
-        .join(cohorts, cohorts.c.id == Membership.cohort_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role == PARTICIPANT)
-    )
-    trained = _by_level(
-        db.session.execute(
-            _levels(
-                base,
-                Membership.user_id,
-                {
-                    "cohort": cohorts.c.id,
-                    "region": cohorts.c.region_id,
-                    "manual": cohorts.c.manual,
-                    "total": None,
-                },
-            )
-        )
-    )
-    completion = _tot_completion(filters, [cohort for cohort, _ in cohort_rows])
-    region_of = {cohort.id: region_id for cohort, region_id in cohort_rows}
-    manual_of = {cohort.id: cohort.manual for cohort, _ in cohort_rows}
+    all_ids = [cohort.id for cohort in cohort_rows]
+    participants = _participants(all_ids)
+    completion = _tot_completion(filters, all_ids, participants.sex_of)
+    region_of = {cohort.id: cohort.region_id for cohort in cohort_rows}
+    manual_of = {cohort.id: cohort.manual for cohort in cohort_rows}
+    dates: dict[Any, str] = {}  # cohorts often start on the same day
 
-    def completed(cohort_ids: Iterable[int]) -> dict[str, int]:
-        people: dict[int, str] = {}
-        for cohort_id in cohort_ids:
-            people.update(completion.done.get(cohort_id, {}))
-        return tally((None, sex, 1) for sex in people.values()).get(None, {})
-
-    def row(label: str, key: dict[str, str], counts: dict[str, int], ids: list[int]) -> Row:
-        values: dict[str, Any] = sex_values(counts, "trained_")
-        values.update(sex_values(completed(ids), "completed_"))
+    def row(label: str, key: dict[str, str], ids: list[int]) -> Row:
+        trained: set[int] = set()
+        done: dict[int, str] = {}
+        for cohort_id in ids:
+            trained.update(participants.of.get(cohort_id, ()))
+            done.update(completion.done.get(cohort_id, {}))
+        values: dict[str, Any] = sex_values(participants.count(trained), "trained_")
+        values.update(sex_values(Counter(done.values()), "completed_"))
         return Row(label, values, key, total=not key)
 
-    all_ids = [cohort.id for cohort, _ in cohort_rows]
-    total = row(str(_l("Total")), {}, trained.get("total", {}).get("", {}), all_ids)
+    total = row(str(_l("Total")), {}, all_ids)
     regions = [
         row(
             filters.labels.region(rid),
             {"region": str(rid)},
-            trained.get("region", {}).get(str(rid), {}),
             [cid for cid, r in region_of.items() if r == rid],
         )
         for rid in _ordered_regions(filters, set(region_of.values()))
     ]
     by_cohort = [
         row(
-            _cohort_label(cohort, filters.labels.region(region_id)),
+            _cohort_label(cohort, filters.labels.region(cohort.region_id), dates),
             {"cohort": str(cohort.id)},
-            trained.get("cohort", {}).get(str(cohort.id), {}),
             [cohort.id],
         )
-        for cohort, region_id in cohort_rows
+        for cohort in cohort_rows
     ]
     manuals = [
         row(
             filters.labels.manual(slug),
             {"manual": slug or "-"},
-            trained.get("manual", {}).get(slug, {}),
             [cid for cid, m in manual_of.items() if m == slug],
         )
         for slug in sorted(set(manual_of.values()), key=filters.labels.manual)
@@ -211,13 +176,51 @@ def compute_tot(filters: ReportFilters) -> Sequence[Table]:
     ]
 
 
+@dataclass(frozen=True)
+class _Participants:
+    """The participants of some ToT cohorts: who is in each cohort, and each one's sex."""
+
+    of: dict[int, set[int]]
+    sex_of: dict[int, str]
+
+    def count(self, people: Iterable[int]) -> Counter[str]:
+        """Distinct people by sex."""
+        return Counter(map(self.sex_of.__getitem__, people))
+
+
+def _participants(cohort_ids: list[int]) -> _Participants:
+    """One statement for the participants of the cohorts, with their sexes.
+
+    The cohorts' ids (a few hundred at most a year) let PostgreSQL reach their memberships
+    through the (cohort, user) index and each user by primary key; a join to the cohorts'
+    subquery instead read every membership, as the ToT memberships are a few percent of them.
+    """
+    of: dict[int, set[int]] = {}
+    sex_of: dict[int, str] = {}
+    if not cohort_ids:
+        return _Participants(of, sex_of)
+    for cohort_id, user_id, sex in db.session.execute(
+        select(Membership.cohort_id, Membership.user_id, User.sex)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.cohort_id.in_(cohort_ids), Membership.role == PARTICIPANT)
+    ):
+        of.setdefault(cohort_id, set()).add(user_id)
+        sex_of[user_id] = sex
+    return _Participants(of, sex_of)
+
+
 def _ordered_regions(filters: ReportFilters, present: set[int | None]) -> list[int]:
     """Regions with figures, in the customary order of the regions."""
     return [rid for rid in filters.labels.regions if rid in present]
 
 
-def _cohort_label(cohort: Cohort, region: str) -> str:
-    when = format_date(cohort.starts_on, "medium") if cohort.starts_on else ""
+def _cohort_label(cohort: Any, region: str, dates: dict[Any, str]) -> str:
+    """``Name (Region, 1 Mar 2026)`` for a row with the cohort's name and start."""
+    when = ""
+    if cohort.starts_on:
+        when = dates.get(cohort.starts_on) or dates.setdefault(
+            cohort.starts_on, format_date(cohort.starts_on, "medium")
+        )
     return f"{cohort.name} ({', '.join(p for p in (region, when) if p)})"
 
 
@@ -229,14 +232,13 @@ class _Completion:
     note: Any
 
 
-def _tot_completion(filters: ReportFilters, cohorts: list[Cohort]) -> _Completion:
+def _tot_completion(filters: ReportFilters, ids: list[int], sexes: dict[int, str]) -> _Completion:
     """The stored completion of every cohort, after re-evaluating those that fell behind
-    (at most the cap on a page; all of them in the background job)."""
-    ids = [cohort.id for cohort in cohorts]
+    (at most the cap on a page; all of them in the background job). Only participants of
+    the cohorts (``sexes``: their sexes) are counted."""
     if not ids:
         return _Completion({}, "")
     result = completed_in(ids, cap=None if filters.background else _completion_cap())
-    sexes = _sexes_of_participants(ids)
     done = {
         cohort_id: {uid: sexes[uid] for uid in result.of(cohort_id) if uid in sexes}
         for cohort_id in ids
@@ -251,19 +253,6 @@ def _tot_completion(filters: ReportFilters, cohorts: list[Cohort]) -> _Completio
             when=format_date(result.oldest, "medium") if result.oldest else "—",
         )
     return _Completion(done, note)
-
-
-def _sexes_of_participants(cohort_ids: list[int]) -> dict[int, str]:
-    if not cohort_ids:
-        return {}
-    return {
-        user_id: sex
-        for user_id, sex in db.session.execute(
-            select(User.id, User.sex)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.cohort_id.in_(cohort_ids), Membership.role == PARTICIPANT)
-        )
-    }
 
 
 def drill_tot(filters: ReportFilters, request: DrillRequest) -> DrillPage:
@@ -295,52 +284,126 @@ def _completed_ids(filters: ReportFilters, request: DrillRequest) -> list[int]:
 
 
 def compute_students(filters: ReportFilters) -> Sequence[Table]:
-    """Distinct students per madrasa, per region and in all (one statement)."""
+    """Distinct students per madrasa, per region and in all: one statement, and a second
+    for the madrasa figures only when some madrasa has classes in two regions."""
     cohorts = filters.cohorts(kind=CLASS)
-    base = (
-        select(Membership.user_id)
-        .select_from(Membership)
-        .join(cohorts, cohorts.c.id == Membership.cohort_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role == STUDENT)
-    )
-    counts = _by_level(
-        db.session.execute(
-            _levels(
-                base,
-                Membership.user_id,
-                {
-                    "madrasa": cohorts.c.madrasa_id,
-                    "region": cohorts.c.region_id,
-                    "total": None,
-                },
-            )
-        )
-    )
+    by_madrasa: dict[Any, Counter[str]] = {}
+    by_region: dict[Any, Counter[str]] = {}
+    everyone: Counter[str] = Counter()
+    region_of: dict[Any, Any] = {}
+    one_region_each = True
+    for madrasa_id, region_id, sex, in_madrasa, in_region, at_all in db.session.execute(
+        _students_first_seen(cohorts)
+    ):
+        by_madrasa.setdefault(madrasa_id, Counter())[sex] += in_madrasa
+        by_region.setdefault(region_id, Counter())[sex] += in_region
+        everyone[sex] += at_all
+        one_region_each &= region_of.setdefault(madrasa_id, region_id) == region_id
+    if not one_region_each:
+        by_madrasa = _students_per_madrasa(cohorts)
     columns = sex_columns()
     labels = filters.labels
-    total = Row(str(_l("Total")), sex_values(counts.get("total", {}).get("", {})), {}, True)
-    by_region = counts.get("region", {})
+    total = Row(str(_l("Total")), sex_values(everyone), {}, True)
     regions = [
-        Row(labels.region(rid), sex_values(by_region[str(rid)]), {"region": str(rid)})
+        Row(labels.region(rid), sex_values(by_region[rid]), {"region": str(rid)})
         for rid in labels.regions
-        if str(rid) in by_region
+        if rid in by_region
     ]
-    by_madrasa = counts.get("madrasa", {})
     madrasas = [
         Row(
             f"{name} ({labels.region(region_id)})",
-            sex_values(by_madrasa[str(mid)]),
+            sex_values(by_madrasa[mid]),
             {"madrasa": str(mid)},
         )
         for mid, (name, region_id) in labels.madrasas.items()
-        if str(mid) in by_madrasa
+        if mid in by_madrasa
     ]
     chart = Chart(("female", "male"), stacked=True)
     return [
         Table("by_region", _l("By region"), _l("Region"), columns, (*regions, total), chart),
         Table("by_madrasa", _l("By madrasa"), _l("Madrasa"), columns, (*madrasas, total)),
     ]
+
+
+def _students_first_seen(cohorts: Any) -> Select[Any]:
+    """Per madrasa, region and sex: how many students are counted there for the first time
+    in that madrasa, in that region and at all.
+
+    The student memberships are sorted once by person, region and madrasa; a membership is
+    the person's first in its madrasa (region; at all) when the one before it is of another
+    person, region or madrasa (another person, or region; another person), which ``lag()``
+    tells. Summing those firsts gives distinct people per madrasa, region and in all without
+    a ``COUNT(DISTINCT)`` per level (each of which sorted all the memberships again, joined
+    to the users again). The users are joined once, after the window, for their sex.
+
+    The madrasa figures are exact when each madrasa's classes are in one region, as the
+    services make them (a class takes its madrasa's region): a person's memberships in one
+    madrasa are then next to each other in this order. ``compute_students`` sees from the
+    rows when they are not, and then counts the madrasas with ``_students_per_madrasa``.
+    """
+    order = (Membership.user_id, cohorts.c.region_id, cohorts.c.madrasa_id)
+
+    def before(column: Any) -> Any:
+        return func.lag(column).over(order_by=order)
+
+    ordered = (
+        select(
+            Membership.user_id.label("user_id"),
+            cohorts.c.region_id.label("region_id"),
+            cohorts.c.madrasa_id.label("madrasa_id"),
+            before(Membership.user_id).label("user_before"),
+            before(cohorts.c.region_id).label("region_before"),
+            before(cohorts.c.madrasa_id).label("madrasa_before"),
+        )
+        .select_from(Membership)
+        .join(cohorts, cohorts.c.id == Membership.cohort_id)
+        .where(Membership.role == STUDENT)
+        .subquery("ordered")
+    )
+    same_person = ordered.c.user_before == ordered.c.user_id
+    same_region = and_(
+        same_person, ordered.c.region_before.is_not_distinct_from(ordered.c.region_id)
+    )
+    same_madrasa = and_(
+        same_region, ordered.c.madrasa_before.is_not_distinct_from(ordered.c.madrasa_id)
+    )
+
+    def firsts(same: Any) -> Any:
+        # The first membership has no one before it: the comparison is NULL, so it counts.
+        return func.sum(case((same, 0), else_=1))
+
+    return (
+        select(
+            ordered.c.madrasa_id,
+            ordered.c.region_id,
+            User.sex,
+            firsts(same_madrasa),
+            firsts(same_region),
+            firsts(same_person),
+        )
+        .join(User, User.id == ordered.c.user_id)
+        .group_by(ordered.c.madrasa_id, ordered.c.region_id, User.sex)
+    )
+
+
+def _students_per_madrasa(cohorts: Any) -> dict[Any, Counter[str]]:
+    """Distinct students per madrasa and sex, counted directly.
+
+    Only needed when some madrasa's classes lie in two regions (a class given a region of
+    its own), where ``_students_first_seen`` could count a person in both for the madrasa.
+    """
+    query = (
+        select(cohorts.c.madrasa_id, User.sex, func.count(distinct(Membership.user_id)))
+        .select_from(Membership)
+        .join(cohorts, cohorts.c.id == Membership.cohort_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role == STUDENT)
+        .group_by(cohorts.c.madrasa_id, User.sex)
+    )
+    result: dict[Any, Counter[str]] = {}
+    for madrasa_id, sex, count in db.session.execute(query):
+        result.setdefault(madrasa_id, Counter())[sex] += int(count)
+    return result
 
 
 def drill_students(filters: ReportFilters, request: DrillRequest) -> DrillPage:

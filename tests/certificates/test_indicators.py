@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from certificates import issuance
 from certificates.indicators import INDICATOR_ID
 from lms.extensions import db
@@ -53,6 +55,23 @@ def test_each_figure_lists_the_certificates_behind_it(app):
         INDICATOR_ID, "by_cohort", f"cohort:{osh.id},event:issued,sex:female", admin, year=2026
     )
     assert sorted(cells(women, 1)) == ["Aida", "Bermet"]
+
+
+def test_a_replacement_counts_in_the_period_it_was_issued(app):
+    """The "replaced" figure follows the corrected certificate's date of issue, not the
+    original's."""
+    admin, osh, _chuy, made = _world()
+    made["Chyngyz"].issued_at = datetime(2025, 6, 1, 12, 0)
+    db.session.commit()
+    last_year = by_label(tables(INDICATOR_ID, admin, year=2025)["by_region"])["Osh Region"]
+    assert last_year["issued_total"] == 1 and last_year["replaced_total"] == 0
+    this_year = by_label(tables(INDICATOR_ID, admin, year=2026)["by_region"])["Osh Region"]
+    assert this_year["issued_total"] == 3 and this_year["replaced_total"] == 1
+    key = f"region:{osh.region_id},event:replaced"
+    assert cells(drill(INDICATOR_ID, "by_region", key, admin, year=2026), 0) == [
+        made["Chyngyz"].serial
+    ]
+    assert drill(INDICATOR_ID, "by_region", key, admin, year=2025).total == 0
 
 
 def test_an_officer_of_one_region_sees_only_its_certificates(app):

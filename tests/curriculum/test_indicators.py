@@ -62,7 +62,13 @@ def world(app):
     feedback.triage(items["monitoring"], "rejected", actor_id=editor.id)
     admin = factories.user("admin")
     db.session.commit()
-    return {"admin": admin, "nur": nur, "classes": classes}
+    return {
+        "admin": admin,
+        "nur": nur,
+        "classes": classes,
+        "teachers": {"Zarina": zarina, "Erlan": erlan},
+        "when": when,
+    }
 
 
 def test_editions_in_use_counted_by_hand(world):
@@ -90,6 +96,57 @@ def test_editions_in_use_counted_by_hand(world):
     assert (
         tables(EDITIONS_ID, world["admin"], year=2024)["by_edition"].rows[-1].values["classes"] == 0
     )
+
+
+def test_editions_count_distinct_classes_madrasas_and_teachers_per_row(world):
+    """Each row counts distinct classes, madrasas and teachers: a class with two teachers
+    is one class, a class with no teacher still counts, a teacher of a pinned and an
+    unpinned class is one teacher of the manual, and a madrasa with classes of two manuals
+    is one madrasa in all (not the sums of the rows above). The drill-downs list as many
+    records as the figures say."""
+    zarina = world["teachers"]["Zarina"]
+    aibek = factories.user(name="Aibek", sex="male")
+    four = factories.cohort(
+        CLASS, name="Four", place=world["nur"], manual="health-basics", **world["when"]
+    )
+    factories.member(four, zarina, TEACHER)
+    factories.member(four, aibek, TEACHER)
+    ala = factories.madrasa("Ala", region_code="chuy")
+    factories.cohort(CLASS, name="Five", place=ala, manual="health-basics", **world["when"])
+    factories.cohort(CLASS, name="Six", place=ala, **world["when"])  # no manual
+    db.session.commit()
+    found = tables(EDITIONS_ID, world["admin"])
+    assert row(found["by_edition"], EDITION_1) == {
+        "madrasas": 2,
+        "classes": 2,
+        "t_female": 1,
+        "t_male": 0,
+        "t_total": 1,
+    }
+    unpinned = {"madrasas": 2, "classes": 3, "t_female": 1, "t_male": 2, "t_total": 3}
+    assert row(found["by_edition"], NOT_PINNED) == unpinned
+    health = {"madrasas": 3, "classes": 5, "t_female": 1, "t_male": 2, "t_total": 3}
+    assert row(found["by_manual"], "Health Basics") == health
+    assert row(found["by_manual"], "No manual") == {
+        "madrasas": 1,
+        "classes": 1,
+        "t_female": 0,
+        "t_male": 0,
+        "t_total": 0,
+    }
+    total = {"madrasas": 3, "classes": 6, "t_female": 1, "t_male": 2, "t_total": 3}
+    assert row(found["by_edition"], "Total") == row(found["by_manual"], "Total") == total
+    key = "manual:health-basics,edition:none"
+    classes = drill(EDITIONS_ID, "by_edition", f"{key},what:classes")
+    assert cells(classes, 0) == ["Five", "Four", "Two"] and classes.total == 3
+    assert drill(EDITIONS_ID, "by_edition", f"{key},what:madrasas").total == 2
+    teachers = drill(EDITIONS_ID, "by_edition", f"{key},what:teachers")
+    assert cells(teachers, 0) == ["Aibek", "Erlan", "Zarina"] and teachers.total == 3
+    women = drill(EDITIONS_ID, "by_edition", f"{key},what:teachers,sex:female")
+    assert cells(women, 0) == ["Zarina"]
+    everyone = drill(EDITIONS_ID, "by_manual", "manual:health-basics,what:teachers")
+    assert everyone.total == 3
+    assert drill(EDITIONS_ID, "by_manual", "what:madrasas").total == 3
 
 
 def test_drilling_into_editions_lists_classes_madrasas_and_teachers(world):

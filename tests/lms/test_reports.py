@@ -26,7 +26,16 @@ from lms.progress.models import ProgressRecord
 from lms.progress.rules import COHORT_ITEM_TYPE
 from lms.reports.host import STUDENTS_ID, TOT_ID
 from tests import factories
-from tests.reports import CHUY_WORDS, build_world, by_label, read_csv, row, sexes, tables
+from tests.reports import (
+    CHUY_WORDS,
+    build_world,
+    by_label,
+    drill,
+    read_csv,
+    row,
+    sexes,
+    tables,
+)
 
 
 @pytest.fixture
@@ -90,8 +99,9 @@ def test_students_reached_in_2025_counted_by_hand(world):
 # --- every filter, against plain Python over the records ----------------------------------
 
 
-def _expected_people(world, kind: str, role: str, args: dict[str, Any]) -> dict[str, int]:
-    """Distinct people by sex in cohorts of ``kind`` matching ``args``, in plain Python."""
+def _expected_people(world, kind: str, role: str, args: dict[str, Any], who: bool = False) -> Any:
+    """Distinct people by sex in cohorts of ``kind`` matching ``args``, in plain Python
+    (with ``who``: the people themselves, user id → sex)."""
     start, end = args.get("start"), args.get("end")
     if "year" in args:
         start, end = date(args["year"], 1, 1), date(args["year"], 12, 31)
@@ -116,6 +126,8 @@ def _expected_people(world, kind: str, role: str, args: dict[str, Any]) -> dict[
             select(Membership).where(Membership.cohort_id == cohort.id, Membership.role == role)
         ):
             found[membership.user_id] = membership.user.sex
+    if who:
+        return found
     counts = {"female": 0, "male": 0}
     for sex in found.values():
         counts[sex] += 1
@@ -158,6 +170,169 @@ def test_each_filter_changes_the_totals_as_the_records_say(world, args):
     students_total = row(tables(STUDENTS_ID, world["admin"], **query)["by_region"], "Total")
     expected = _expected_people(world, CLASS, STUDENT, resolved)
     assert sexes(students_total) == (expected["female"], expected["male"], expected["total"])
+
+
+def _more_memberships(world) -> None:
+    """People counted once per row though counted in several: Kanykei also in a second Nur
+    class (twice in one madrasa) and in an Iman class (a second region); Olga also in the
+    second Nur class; Aida also in a Chuy ToT (a second region); Bermet in two Osh ToTs."""
+    places, people = world["places"], world["people"]
+    nur_2026 = factories.cohort(
+        CLASS,
+        name="Nur class 2026",
+        place=places["Nur"],
+        starts_on=date(2026, 1, 10),
+        ends_on=date(2026, 6, 30),
+        manual="health-basics",
+    )
+    iman_2026 = factories.cohort(
+        CLASS,
+        name="Iman class 2026",
+        place=places["Iman"],
+        starts_on=date(2026, 2, 1),
+        ends_on=date(2026, 6, 30),
+        manual="civic-education",
+    )
+    chuy_tot = factories.cohort(
+        TOT,
+        name="Chuy ToT 2026",
+        region=world["chuy"],
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2026, 4, 3),
+        manual="civic-education",
+        completion_rule="marked-complete",
+    )
+    for group, names, role in (
+        (nur_2026, ["Kanykei", "Olga", "Marat"], STUDENT),
+        (iman_2026, ["Kanykei", "Leila"], STUDENT),
+        (chuy_tot, ["Aida", "Farid"], PARTICIPANT),
+        (world["cohorts"]["Osh ToT 2026"], ["Bermet"], PARTICIPANT),
+    ):
+        for name in names:
+            factories.member(group, people[name], role)
+    world["cohorts"].update(
+        {"Nur class 2026": nur_2026, "Iman class 2026": iman_2026, "Chuy ToT 2026": chuy_tot}
+    )
+    db.session.commit()
+
+
+def _expected_rows(world, kind: str, role: str, args: dict[str, Any], level: str):
+    """Row key → (female, male, total) distinct people, in plain Python, per ``level``:
+    ``madrasa``, ``region``, ``cohort`` or ``manual`` (``{}``: the total row)."""
+    people: dict[Any, dict[int, str]] = {(): {}}  # the total row is always there
+    for cohort in world["cohorts"].values():
+        if args.get("cohort", cohort.id) != cohort.id:
+            continue
+        one = _expected_people(world, kind, role, {**args, "cohort": cohort.id}, who=True)
+        if not one:
+            continue
+        region_id = cohort.region_id or cohort.madrasa.region_id
+        value = {
+            "madrasa": cohort.madrasa_id,
+            "region": region_id,
+            "cohort": cohort.id,
+            "manual": cohort.manual or "-",
+        }[level]
+        for key in ({level: str(value)}, {}):
+            people.setdefault(tuple(key.items()), {}).update(one)
+    return {
+        key: (
+            sum(s == "female" for s in found.values()),
+            sum(s == "male" for s in found.values()),
+            len(found),
+        )
+        for key, found in people.items()
+    }
+
+
+def _found_rows(table, prefix: str = "") -> dict[Any, tuple[Any, Any, Any]]:
+    return {tuple(r.key.items()): sexes(r.values, prefix) for r in table.rows}
+
+
+@pytest.mark.parametrize("args", FILTERS, ids=lambda a: ",".join(a) or "none")
+def test_every_row_counts_each_person_once_as_the_records_say(world, args):
+    """Every row of both indicators (not just the totals) against plain Python, with people
+    in two classes of one madrasa and in cohorts of two regions; the viewer sees all."""
+    _more_memberships(world)
+    resolved = _resolve(world, args)
+    query = {k: v.isoformat() if isinstance(v, date) else v for k, v in resolved.items()}
+    students = tables(STUDENTS_ID, world["admin"], **query)
+    for table_id, level in (("by_madrasa", "madrasa"), ("by_region", "region")):
+        expected = _expected_rows(world, CLASS, STUDENT, resolved, level)
+        assert _found_rows(students[table_id]) == expected, table_id
+    tot = tables(TOT_ID, world["admin"], **query)
+    for table_id, level in (
+        ("by_cohort", "cohort"),
+        ("by_region", "region"),
+        ("by_manual", "manual"),
+    ):
+        expected = _expected_rows(world, TOT, PARTICIPANT, resolved, level)
+        found = _found_rows(tot[table_id], "trained_")
+        # a ToT cohort without participants in the filters still has its (empty) row
+        empty = {k: v for k, v in found.items() if k and v == (0, 0, 0)}
+        assert {k: v for k, v in found.items() if k not in empty} == expected, table_id
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_each_figure_drills_to_as_many_people(world, year):
+    """With people counted in several rows, each row's figures (by sex and in all) equal
+    the number of people its drill-down lists; completed ToT figures too."""
+    _more_memberships(world)
+    admin = world["admin"]
+    checks = [
+        (STUDENTS_ID, "by_madrasa", ""),
+        (STUDENTS_ID, "by_region", ""),
+        (TOT_ID, "by_cohort", "trained_"),
+        (TOT_ID, "by_region", "trained_"),
+        (TOT_ID, "by_manual", "completed_"),
+    ]
+    for indicator_id, table_id, prefix in checks:
+        for figure in tables(indicator_id, admin, year=year)[table_id].rows:
+            base = dict(figure.key)
+            if prefix == "completed_":
+                base["completed"] = "1"
+            for sex, column in (("female", "female"), ("male", "male"), (None, "total")):
+                key = {**base, **({"sex": sex} if sex else {})}
+                text = ",".join(f"{k}:{v}" for k, v in key.items())
+                listed = drill(indicator_id, table_id, text, admin, year=year).total
+                assert listed == figure.values[prefix + column], (table_id, figure.label, key)
+
+
+def test_the_figures_of_a_viewer_limited_to_a_region(world):
+    """An Osh officer: Kanykei, in Osh and Chuy classes, counts for Osh and in the total
+    only through her Osh classes; Aida is trained once in Osh's total."""
+    _more_memberships(world)
+    officer = factories.user("monitor", scope=world["osh"])
+    db.session.commit()
+    students = tables(STUDENTS_ID, officer, year=2026)
+    assert list(by_label(students["by_region"])) == ["Osh Region", "Total"]
+    assert sexes(row(students["by_madrasa"], "Nur (Osh Region)")) == (3, 1, 4)
+    assert sexes(row(students["by_region"], "Total")) == (3, 1, 4)
+    tot = tables(TOT_ID, officer, year=2026)
+    assert sexes(row(tot["by_region"], "Total"), "trained_") == (2, 1, 3)
+
+
+def test_a_class_placed_in_another_region_than_its_madrasa_counts_once_there(world):
+    """A class given a region of its own (the services never do; the schema allows it):
+    its madrasa then has classes in two regions, and a person in both counts once for the
+    madrasa, once in each region and once in all."""
+    places, people = world["places"], world["people"]
+    elsewhere = factories.cohort(
+        CLASS,
+        name="Nur class in Chuy",
+        place=places["Nur"],
+        region=world["chuy"],
+        starts_on=date(2025, 10, 1),
+        ends_on=date(2026, 3, 1),
+    )
+    for name in ("Kanykei", "Marat", "Olga"):
+        factories.member(elsewhere, people[name], STUDENT)
+    db.session.commit()
+    found = tables(STUDENTS_ID, world["admin"], year=2025)
+    assert sexes(row(found["by_madrasa"], "Nur (Osh Region)")) == (3, 1, 4)
+    assert sexes(row(found["by_region"], "Osh Region")) == (2, 2, 4)
+    assert sexes(row(found["by_region"], "Chuy Region")) == (2, 2, 4)
+    assert sexes(row(found["by_region"], "Total")) == (3, 3, 6)
 
 
 # --- completion ---------------------------------------------------------------------------
