@@ -156,3 +156,27 @@ def test_rebuild_totals_after_writes_made_around_the_application(app, world, mon
     assert "Attendance totals made again for 3 cohorts." in result.output
     db.session.expire_all()
     _check_all(world, monkeypatch)
+
+
+def test_the_migration_makes_the_totals_of_attendance_recorded_before_it(app, world):  # noqa: F811
+    """An installation upgraded to 0011 gets the totals the listener would have kept."""
+    from flask_migrate import downgrade, upgrade
+
+    def snapshot() -> tuple[list[Any], list[Any]]:
+        learners = db.session.execute(
+            text(
+                "SELECT cohort_id, user_id, year, marks, sex, year_rows"
+                " FROM lessons_learner_year ORDER BY 1, 2, 3"
+            )
+        ).all()
+        cohorts = db.session.execute(text("SELECT * FROM lessons_cohort_year ORDER BY 1, 2")).all()
+        return learners, cohorts
+
+    kept = snapshot()
+    assert kept[0] and kept[1]
+    db.session.remove()
+    try:
+        downgrade(revision="0010")
+    finally:
+        upgrade()
+    assert snapshot() == kept

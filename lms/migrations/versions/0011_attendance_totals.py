@@ -72,28 +72,84 @@ def upgrade():
 
 def _fill():
     """The totals of the attendance already recorded (``lessons.totals`` keeps them after)."""
-    if op.get_bind().dialect.name == "postgresql":
-        year = "CAST(EXTRACT(YEAR FROM s.held_on) AS INTEGER)"
-    else:
-        year = "CAST(strftime('%Y', s.held_on) AS INTEGER)"
+    session = sa.table(
+        "lessons_session",
+        sa.column("id", sa.Integer),
+        sa.column("cohort_id", sa.Integer),
+        sa.column("held_on", sa.Date),
+        sa.column("status", sa.String),
+        sa.column("duration_minutes", sa.Integer),
+    )
+    attendance = sa.table(
+        "lessons_attendance",
+        sa.column("session_id", sa.Integer),
+        sa.column("user_id", sa.Integer),
+        sa.column("status", sa.String),
+    )
+    user = sa.table("lms_user", sa.column("id", sa.Integer), sa.column("sex", sa.String))
+    learner_year = sa.table(
+        "lessons_learner_year",
+        *(sa.column(name) for name in ("cohort_id", "user_id", "year", "marks", "sex", "year_rows")),
+    )
+    cohort_year = sa.table(
+        "lessons_cohort_year",
+        *(
+            sa.column(name)
+            for name in (
+                "cohort_id",
+                "year",
+                "sessions",
+                "minutes",
+                "learners_female",
+                "learners_male",
+                "marks_female",
+                "marks_male",
+            )
+        ),
+    )
+    year = sa.cast(sa.extract("year", session.c.held_on), sa.Integer)
     op.execute(
-        f"""
-        INSERT INTO lessons_learner_year (cohort_id, user_id, year, marks, sex, year_rows)
-        SELECT s.cohort_id, a.user_id, {year}, COUNT(*), u.sex, 1
-        FROM lessons_attendance a JOIN lessons_session s ON s.id = a.session_id
-        JOIN lms_user u ON u.id = a.user_id
-        WHERE s.status = 'held' AND a.status = 'present'
-        GROUP BY s.cohort_id, a.user_id, {year}, u.sex
-        """
+        learner_year.insert().from_select(
+            ["cohort_id", "user_id", "year", "marks", "sex", "year_rows"],
+            sa.select(
+                session.c.cohort_id,
+                attendance.c.user_id,
+                year,
+                sa.func.count(),
+                user.c.sex,
+                sa.literal(1),
+            )
+            .select_from(
+                attendance.join(session, session.c.id == attendance.c.session_id).join(
+                    user, user.c.id == attendance.c.user_id
+                )
+            )
+            .where(session.c.status == "held", attendance.c.status == "present")
+            .group_by(session.c.cohort_id, attendance.c.user_id, year, user.c.sex),
+        )
     )
     op.execute(
-        f"""
-        INSERT INTO lessons_cohort_year (cohort_id, year, sessions, minutes, learners_female,
-            learners_male, marks_female, marks_male)
-        SELECT s.cohort_id, {year}, COUNT(*), COALESCE(SUM(s.duration_minutes), 0), 0, 0, 0, 0
-        FROM lessons_session s WHERE s.status = 'held'
-        GROUP BY s.cohort_id, {year}
-        """
+        cohort_year.insert().from_select(
+            [
+                "cohort_id",
+                "year",
+                "sessions",
+                "minutes",
+                "learners_female",
+                "learners_male",
+                "marks_female",
+                "marks_male",
+            ],
+            sa.select(
+                session.c.cohort_id,
+                year,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(session.c.duration_minutes), 0),
+                *(sa.literal(0) for _ in range(4)),
+            )
+            .where(session.c.status == "held")
+            .group_by(session.c.cohort_id, year),
+        )
     )
     # Year 0: over all time (``lessons.totals.ALL_YEARS``).
     op.execute(
@@ -119,20 +175,27 @@ def _fill():
               AND other.year = lessons_learner_year.year)
         """
     )
-    for sex in ("female", "male"):
-        op.execute(
-            f"""
-            UPDATE lessons_cohort_year SET
-                learners_{sex} = (
-                    SELECT COUNT(*) FROM lessons_learner_year r
-                    WHERE r.cohort_id = lessons_cohort_year.cohort_id
-                      AND r.year = lessons_cohort_year.year AND r.sex = '{sex}'),
-                marks_{sex} = (
-                    SELECT COALESCE(SUM(r.marks), 0) FROM lessons_learner_year r
-                    WHERE r.cohort_id = lessons_cohort_year.cohort_id
-                      AND r.year = lessons_cohort_year.year AND r.sex = '{sex}')
-            """
-        )
+    op.execute(
+        """
+        UPDATE lessons_cohort_year SET
+            learners_female = (
+                SELECT COUNT(*) FROM lessons_learner_year r
+                WHERE r.cohort_id = lessons_cohort_year.cohort_id
+                  AND r.year = lessons_cohort_year.year AND r.sex = 'female'),
+            marks_female = (
+                SELECT COALESCE(SUM(r.marks), 0) FROM lessons_learner_year r
+                WHERE r.cohort_id = lessons_cohort_year.cohort_id
+                  AND r.year = lessons_cohort_year.year AND r.sex = 'female'),
+            learners_male = (
+                SELECT COUNT(*) FROM lessons_learner_year r
+                WHERE r.cohort_id = lessons_cohort_year.cohort_id
+                  AND r.year = lessons_cohort_year.year AND r.sex = 'male'),
+            marks_male = (
+                SELECT COALESCE(SUM(r.marks), 0) FROM lessons_learner_year r
+                WHERE r.cohort_id = lessons_cohort_year.cohort_id
+                  AND r.year = lessons_cohort_year.year AND r.sex = 'male')
+        """
+    )
 
 
 def downgrade():
