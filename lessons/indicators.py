@@ -249,27 +249,34 @@ def _figures_from_totals(
         )
         their_rows = their_rows.join(several, several.c.user_id == rows.user_id)
     their_rows = their_rows.cte("several_learners").prefix_with("MATERIALIZED")
-    parts = []
-    for level, key in (
-        ("region", their_rows.c.region_id),
-        ("manual", their_rows.c.manual),
-        ("kind", their_rows.c.kind),
-        ("total", None),
-    ):
-        key_column = cast(key if key is not None else literal(""), String)
-        grouping = [key, their_rows.c.sex] if key is not None else [their_rows.c.sex]
-        parts.append(
-            select(
-                literal(level).label("level"),
-                key_column.label("key"),
-                their_rows.c.sex,
-                func.count() - func.count(distinct(their_rows.c.user_id)),
-            ).group_by(*grouping)
-        )
-    for level, key, sex, excess in _execute(union_all(*parts)):
+    excess_rows = _per_level_and_sex(
+        their_rows, func.count() - func.count(distinct(their_rows.c.user_id))
+    )
+    for level, key, sex, excess in _execute(excess_rows):
         if excess:
             people[(level, key or "")][sex] -= int(excess)
     return sessions, people, marks
+
+
+def _per_level_and_sex(rows: Any, *aggregates: Any) -> Any:
+    """``(level, key, sex, *aggregates)`` over ``rows`` (a CTE with ``region_id``,
+    ``manual``, ``kind`` and ``sex``): one GROUP BY per level, the total included, joined by
+    UNION ALL — one statement reading the CTE once per level."""
+    parts = []
+    for level, key in (
+        ("region", rows.c.region_id),
+        ("manual", rows.c.manual),
+        ("kind", rows.c.kind),
+        ("total", None),
+    ):
+        key_column = cast(key if key is not None else literal(""), String)
+        grouping = [key, rows.c.sex] if key is not None else [rows.c.sex]
+        parts.append(
+            select(
+                literal(level).label("level"), key_column.label("key"), rows.c.sex, *aggregates
+            ).group_by(*grouping)
+        )
+    return union_all(*parts)
 
 
 def _figures_from_marks(filters: ReportFilters) -> tuple[Figures, Figures, Figures]:
@@ -315,27 +322,12 @@ def _figures_from_marks(filters: ReportFilters) -> tuple[Figures, Figures, Figur
         .cte("per_learner")
         .prefix_with("MATERIALIZED")
     )
-    parts = []
-    for level, key in (
-        ("region", per_learner.c.region_id),
-        ("manual", per_learner.c.manual),
-        ("kind", per_learner.c.kind),
-        ("total", None),
-    ):
-        key_column = cast(key if key is not None else literal(""), String)
-        grouping = [key, per_learner.c.sex] if key is not None else [per_learner.c.sex]
-        parts.append(
-            select(
-                literal(level).label("level"),
-                key_column.label("key"),
-                per_learner.c.sex,
-                func.count(distinct(per_learner.c.user_id)),
-                func.sum(per_learner.c.marks),
-            ).group_by(*grouping)
-        )
+    per_level = _per_level_and_sex(
+        per_learner, func.count(distinct(per_learner.c.user_id)), func.sum(per_learner.c.marks)
+    )
     people: Figures = {}
     marks: Figures = {}
-    for level, key, sex, learners, count in _execute(union_all(*parts)):
+    for level, key, sex, learners, count in _execute(per_level):
         people.setdefault((level, key or ""), {})[sex] = int(learners)
         marks.setdefault((level, key or ""), {})[sex] = int(count or 0)
     return sessions, people, marks

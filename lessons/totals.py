@@ -48,6 +48,7 @@ from lessons.models import (
 )
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort
+from lms.db import upsert
 from lms.extensions import db
 
 #: The year of the rows that cover every year: per cohort and learner, and per cohort, the
@@ -160,7 +161,7 @@ def _recompute_batch(ids: list[int], *, count_rows: bool) -> None:
     )
     db.session.execute(delete(CohortYearTotals).where(CohortYearTotals.cohort_id.in_(ids)))
     for chunk in _chunks(learners):
-        statement = _upsert(LearnerYearAttendance).values(chunk)
+        statement = upsert(LearnerYearAttendance).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["cohort_id", "user_id", "year"],
@@ -174,7 +175,7 @@ def _recompute_batch(ids: list[int], *, count_rows: bool) -> None:
         for (cohort_id, year), values in totals.items()
     ]
     for chunk in _chunks(rows):
-        statement = _upsert(CohortYearTotals).values(chunk)
+        statement = upsert(CohortYearTotals).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["cohort_id", "year"],
@@ -211,15 +212,6 @@ _TOTAL_COLUMNS = (
     "marks_female",
     "marks_male",
 )
-
-
-def _upsert(model: Any) -> Any:
-    """INSERT … ON CONFLICT for the database in use (SQLite and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model)
 
 
 # --- keeping the totals current as marks, sessions and people change ------------------------

@@ -51,3 +51,12 @@ def begin_write() -> None:
         return
     session.rollback()
     session.execute(text("BEGIN IMMEDIATE"))
+
+
+def upsert(model: Any) -> Any:
+    """INSERT … ON CONFLICT for the database in use (SQLite and PostgreSQL both have it)."""
+    if is_sqlite():
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    return dialect_insert(model)

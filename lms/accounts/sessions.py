@@ -201,7 +201,7 @@ def check_session() -> Any:
             )
         if reason:
             _drop_login()
-        elif _passes_checks_without_database():
+        elif pagecache.is_kept_endpoint() and _passes_checks_without_database():
             kept = pagecache.serve_kept_page()
             if kept is not None:
                 _note_activity(moment)

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 
 from lms.accounts.roles import LEARNER_ROLES
 from lms.cohorts.models import Cohort, Membership
+from lms.db import upsert
 from lms.extensions import db
 from lms.progress.models import CohortCompletion, CompletionState, ProgressRecord
 from lms.timeutil import utcnow
@@ -81,7 +82,7 @@ def refresh(cohorts: Sequence[Cohort]) -> dict[int, set[int]]:
         db.session.execute(stale)
     rows = [{"cohort_id": cid, "user_id": uid} for cid, users in done.items() for uid in users]
     if rows:
-        db.session.execute(_upsert(CohortCompletion).values(rows).on_conflict_do_nothing())
+        db.session.execute(upsert(CohortCompletion).values(rows).on_conflict_do_nothing())
     now = utcnow()
     states = [
         {
@@ -94,7 +95,7 @@ def refresh(cohorts: Sequence[Cohort]) -> dict[int, set[int]]:
         }
         for cohort in cohorts
     ]
-    statement = _upsert(CompletionState).values(states)
+    statement = upsert(CompletionState).values(states)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=[CompletionState.cohort_id],
@@ -105,15 +106,6 @@ def refresh(cohorts: Sequence[Cohort]) -> dict[int, set[int]]:
         )
     )
     return done
-
-
-def _upsert(model: Any) -> Any:
-    """INSERT … ON CONFLICT for the database in use (SQLite and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model)
 
 
 def stale_clause(cohort: Any = Cohort) -> ColumnElement[bool]:

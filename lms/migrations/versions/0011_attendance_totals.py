@@ -91,22 +91,17 @@ def _fill():
         "lessons_learner_year",
         *(sa.column(name) for name in ("cohort_id", "user_id", "year", "marks", "sex", "year_rows")),
     )
-    cohort_year = sa.table(
-        "lessons_cohort_year",
-        *(
-            sa.column(name)
-            for name in (
-                "cohort_id",
-                "year",
-                "sessions",
-                "minutes",
-                "learners_female",
-                "learners_male",
-                "marks_female",
-                "marks_male",
-            )
-        ),
+    totals_columns = (
+        "cohort_id",
+        "year",
+        "sessions",
+        "minutes",
+        "learners_female",
+        "learners_male",
+        "marks_female",
+        "marks_male",
     )
+    cohort_year = sa.table("lessons_cohort_year", *(sa.column(name) for name in totals_columns))
     year = sa.cast(sa.extract("year", session.c.held_on), sa.Integer)
     op.execute(
         learner_year.insert().from_select(
@@ -130,16 +125,7 @@ def _fill():
     )
     op.execute(
         cohort_year.insert().from_select(
-            [
-                "cohort_id",
-                "year",
-                "sessions",
-                "minutes",
-                "learners_female",
-                "learners_male",
-                "marks_female",
-                "marks_male",
-            ],
+            list(totals_columns),
             sa.select(
                 session.c.cohort_id,
                 year,
