@@ -2483,6 +2483,15 @@ def rebuild_attendance_totals(db: Any) -> None:
     db.session.commit()
 
 
+def rebuild_students_reached(db: Any) -> None:
+    """The report's kept students-reached figures (``lms.cohorts.totals``): the bulk load
+    wrote the memberships without the session listener that keeps them."""
+    from lms.cohorts.totals import rebuild_all
+
+    print(f"  {rebuild_all()} madrasas")
+    db.session.commit()
+
+
 def analyze(db: Any) -> None:
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -2608,6 +2617,8 @@ def main() -> None:
             refresh_completion(app, db)
         with phases("attendance totals"):
             rebuild_attendance_totals(db)
+        with phases("students reached"):
+            rebuild_students_reached(db)
         with phases("analyze"):
             analyze(db)
         report(db, phases, url)

@@ -191,7 +191,8 @@ def cache_clear_command() -> None:
 
     Run it after writing to the database around the application (psql, a bulk load): those
     writes do not move the data version the kept pages are checked against. After writing
-    sessions or attendance that way, run ``lms lessons rebuild-totals`` first.
+    sessions or attendance that way, run ``lms lessons rebuild-totals`` first; after
+    writing classes or memberships, ``lms cohorts rebuild-totals``.
     """
     from lms import pagecache
     from lms.extensions import db
@@ -199,6 +200,27 @@ def cache_clear_command() -> None:
     pagecache.clear()
     db.session.commit()
     click.echo("Kept pages and report figures forgotten.")
+
+
+@click.group("cohorts")
+def cohorts_group() -> None:
+    """Cohorts, classes and their members."""
+
+
+@cohorts_group.command("rebuild-totals")
+@with_appcontext
+def cohorts_rebuild_totals_command() -> None:
+    """Make the students-reached figures the reports read again from every membership.
+
+    The application keeps them up to date itself; run this after writing classes or
+    memberships around it (plain SQL, a bulk load), as with ``lms cache clear``.
+    """
+    from lms.cohorts.totals import rebuild_all
+    from lms.extensions import db
+
+    madrasas = rebuild_all()
+    db.session.commit()
+    click.echo(f"Students-reached figures made again for {madrasas} madrasas.")
 
 
 @click.command("backup")
@@ -295,6 +317,7 @@ def core_commands() -> list[click.Command]:
         backup_command,
         restore_command,
         cache_group,
+        cohorts_group,
         *audit_commands,
     ]
 

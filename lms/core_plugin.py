@@ -23,6 +23,7 @@ from lms.accounts.roles import (
     TEACHER,
     TRAINER,
 )
+from lms.cohorts import totals as _students_totals  # noqa: F401  (its session listeners)
 from lms.plugins import CompletionRule, DashboardPanel, NavItem, Permission
 
 if TYPE_CHECKING:

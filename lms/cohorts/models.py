@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -88,3 +88,71 @@ class Membership(db.Model):
 
     cohort: Mapped[Cohort] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
+
+
+class ClassStudentsKept(db.Model):
+    """Kept figures: distinct students of a madrasa's classes in one year, by manual and sex.
+
+    Derived data, kept by ``lms.cohorts.totals`` in the same transaction as the memberships,
+    classes, madrasas and people they come from, so the report counts the students reached
+    in a year without sorting every membership. ``year`` 0 covers all time and ``manual``
+    ``"*"`` every manual. ``lms cohorts rebuild-totals`` makes them again.
+    """
+
+    __tablename__ = "lms_class_students"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    manual: Mapped[str] = mapped_column(String(64), primary_key=True)
+    madrasa_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_madrasa.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    #: The classes' region (a class's own, or its madrasa's).
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sex: Mapped[str] = mapped_column(String(8), primary_key=True)
+    students: Mapped[int] = mapped_column(default=0)
+
+
+class ClassStudentMover(db.Model):
+    """A student counted in more than one madrasa (or region) in the same year and manual,
+    one row per place: what ``ClassStudentOverlap`` is counted from."""
+
+    __tablename__ = "lms_class_student_mover"
+    __table_args__ = (
+        Index("ix_lms_class_student_mover_places", "year", "manual", "sex", "places"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    manual: Mapped[str] = mapped_column(String(64), primary_key=True)
+    madrasa_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_madrasa.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sex: Mapped[str] = mapped_column(String(8))
+    #: All the student's places in the year and manual ("madrasa:region" joined by ","):
+    #: the students with the same places are counted together in ``ClassStudentOverlap``.
+    places: Mapped[str] = mapped_column(Text)
+
+
+class ClassStudentOverlap(db.Model):
+    """How many students of one sex have exactly the same places (madrasa and region) in a
+    year and manual, when that is more than one place; one row per place.
+
+    Summing ``ClassStudentsKept`` over places counts such a student once per place; the
+    report takes the excess off from these rows, which are as few as the different sets
+    of places (not one per student).
+    """
+
+    __tablename__ = "lms_class_student_overlap"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    manual: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(8), primary_key=True)
+    places: Mapped[str] = mapped_column(Text, primary_key=True)
+    madrasa_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_madrasa.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    students: Mapped[int] = mapped_column(default=0)

@@ -32,16 +32,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import Select, and_, case, distinct, func, literal, null, or_, select, union_all
 
 from lms.accounts.models import User
 from lms.accounts.roles import PARTICIPANT, SEXES, STUDENT
-from lms.cohorts.models import CLASS, TOT, Cohort, Membership
+from lms.cohorts.models import (
+    CLASS,
+    TOT,
+    ClassStudentOverlap,
+    ClassStudentsKept,
+    Cohort,
+    Membership,
+)
+from lms.cohorts.totals import ALL_YEARS, EVERY_MANUAL
 from lms.extensions import db
 from lms.progress.completion import completed_in
 from lms.reports.indicators import (
@@ -284,23 +293,18 @@ def _completed_ids(filters: ReportFilters, request: DrillRequest) -> list[int]:
 
 
 def compute_students(filters: ReportFilters) -> Sequence[Table]:
-    """Distinct students per madrasa, per region and in all: one statement, and a second
-    for the madrasa figures only when some madrasa has classes in two regions."""
-    cohorts = filters.cohorts(kind=CLASS)
-    by_madrasa: dict[Any, Counter[str]] = {}
-    by_region: dict[Any, Counter[str]] = {}
-    everyone: Counter[str] = Counter()
-    region_of: dict[Any, Any] = {}
-    one_region_each = True
-    for madrasa_id, region_id, sex, in_madrasa, in_region, at_all in db.session.execute(
-        _students_first_seen(cohorts)
-    ):
-        by_madrasa.setdefault(madrasa_id, Counter())[sex] += in_madrasa
-        by_region.setdefault(region_id, Counter())[sex] += in_region
-        everyone[sex] += at_all
-        one_region_each &= region_of.setdefault(madrasa_id, region_id) == region_id
-    if not one_region_each:
-        by_madrasa = _students_per_madrasa(cohorts)
+    """Distinct students per madrasa, per region and in all.
+
+    A year, or all time, is read from the kept figures (``lms.cohorts.totals``, one
+    statement over a few thousand rows); any other period, a cohort filter or a viewer
+    limited to some cohorts from the memberships themselves (one statement, and a second
+    for the madrasa figures only when some madrasa has classes in two regions).
+    """
+    kept = _students_from_kept(filters)
+    if kept is not None:
+        by_madrasa, by_region, everyone = kept
+    else:
+        by_madrasa, by_region, everyone = _students_from_memberships(filters)
     columns = sex_columns()
     labels = filters.labels
     total = Row(str(_l("Total")), sex_values(everyone), {}, True)
@@ -323,6 +327,124 @@ def compute_students(filters: ReportFilters) -> Sequence[Table]:
         Table("by_region", _l("By region"), _l("Region"), columns, (*regions, total), chart),
         Table("by_madrasa", _l("By madrasa"), _l("Madrasa"), columns, (*madrasas, total)),
     ]
+
+
+Counts = dict[Any, Counter[str]]
+
+
+def _students_from_memberships(filters: ReportFilters) -> tuple[Counts, Counts, Counter[str]]:
+    """The figures counted over the student memberships of the classes in the filters."""
+    cohorts = filters.cohorts(kind=CLASS)
+    by_madrasa: Counts = {}
+    by_region: Counts = {}
+    everyone: Counter[str] = Counter()
+    region_of: dict[Any, Any] = {}
+    one_region_each = True
+    for madrasa_id, region_id, sex, in_madrasa, in_region, at_all in db.session.execute(
+        _students_first_seen(cohorts)
+    ):
+        by_madrasa.setdefault(madrasa_id, Counter())[sex] += in_madrasa
+        by_region.setdefault(region_id, Counter())[sex] += in_region
+        everyone[sex] += at_all
+        one_region_each &= region_of.setdefault(madrasa_id, region_id) == region_id
+    if not one_region_each:
+        by_madrasa = _students_per_madrasa(cohorts)
+    return by_madrasa, by_region, everyone
+
+
+def _students_from_kept(filters: ReportFilters) -> tuple[Counts, Counts, Counter[str]] | None:
+    """The figures from the kept ones, or None when they cannot answer the filters.
+
+    Each kept row counts the distinct students of one madrasa (and region) in the year; a
+    student in the rows of two madrasas is then counted once too many above the madrasa,
+    so every level takes off, per set of places such students share, their number times
+    the places in that level less one. One statement reads the rows, the overlaps and how
+    many classes without a start date run in the year (such a class runs in every year
+    before its end, which the kept rows cannot hold: the figures are then counted from the
+    memberships).
+    """
+    year = _one_whole_year(filters)
+    scope = filters.scope
+    if year is None or filters.cohort_id is not None or scope.cohort_ids:
+        return None
+    manual = filters.manual or EVERY_MANUAL
+
+    def narrowed(table: Any) -> list[Any]:
+        clauses = [table.year == year, table.manual == manual]
+        if filters.region_id is not None:
+            clauses.append(table.region_id == filters.region_id)
+        if filters.madrasa_id is not None:
+            clauses.append(table.madrasa_id == filters.madrasa_id)
+        if not scope.everywhere:
+            clauses.append(
+                or_(table.region_id.in_(scope.region_ids), table.madrasa_id.in_(scope.madrasa_ids))
+            )
+        return clauses
+
+    kept, overlap = ClassStudentsKept, ClassStudentOverlap
+    parts = [
+        select(
+            literal("kept"), kept.madrasa_id, kept.region_id, kept.sex, kept.students, null()
+        ).where(*narrowed(kept)),
+        select(
+            literal("overlap"),
+            overlap.madrasa_id,
+            overlap.region_id,
+            overlap.sex,
+            overlap.students,
+            overlap.places,
+        ).where(*narrowed(overlap)),
+    ]
+    if year != ALL_YEARS:
+        parts.append(
+            select(literal("undated"), null(), null(), null(), func.count(Cohort.id), null()).where(
+                Cohort.kind == CLASS,
+                Cohort.starts_on.is_(None),
+                or_(Cohort.ends_on.is_(None), Cohort.ends_on >= date(year, 1, 1)),
+            )
+        )
+    by_madrasa: Counts = {}
+    by_region: Counts = {}
+    everyone: Counter[str] = Counter()
+    # Per set of places and sex: (how many students, their places in the filters).
+    overlaps: dict[tuple[str, str], tuple[int, list[tuple[int, int]]]] = {}
+    for kind, madrasa_id, region_id, sex, value, places in db.session.execute(union_all(*parts)):
+        if kind == "undated":
+            if value:
+                return None
+            continue
+        if kind == "kept":
+            by_madrasa.setdefault(madrasa_id, Counter())[sex] += int(value)
+            by_region.setdefault(region_id, Counter())[sex] += int(value)
+            everyone[sex] += int(value)
+            continue
+        overlaps.setdefault((places, sex), (int(value), []))[1].append((madrasa_id, region_id))
+    for (_places, sex), (students, where) in overlaps.items():
+        levels = (
+            (by_madrasa, Counter(madrasa for madrasa, _region in where)),
+            (by_region, Counter(region for _madrasa, region in where)),
+        )
+        for figures, rows in levels:
+            for place, count in rows.items():
+                figures[place][sex] -= students * (count - 1)
+        everyone[sex] -= students * (len(where) - 1)
+    return by_madrasa, by_region, everyone
+
+
+def _one_whole_year(filters: ReportFilters) -> int | None:
+    """The period's year when it is one whole calendar year, ``ALL_YEARS`` without dates,
+    else None."""
+    start, end = filters.start, filters.end
+    if start is None and end is None:
+        return ALL_YEARS
+    if (
+        start is not None
+        and end is not None
+        and start == date(start.year, 1, 1)
+        and end == date(start.year, 12, 31)
+    ):
+        return start.year
+    return None
 
 
 def _students_first_seen(cohorts: Any) -> Select[Any]:
