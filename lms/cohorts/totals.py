@@ -48,6 +48,7 @@ from lms.cohorts.models import (
     Cohort,
     Membership,
 )
+from lms.db import upsert
 from lms.extensions import db
 from lms.organisations.models import Madrasa
 
@@ -68,6 +69,9 @@ _PLACING = (
     "ends_on",
     "manual",
 )
+_KEPT_KEY = ["year", "manual", "madrasa_id", "region_id", "sex"]
+_MOVER_KEY = ["user_id", "year", "manual", "madrasa_id", "region_id"]
+_OVERLAP_KEY = ["year", "manual", "sex", "places", "madrasa_id", "region_id"]
 _MADRASAS = "lms_students_madrasas"
 _PEOPLE = "lms_students_people"
 _COHORTS = "lms_students_cohorts"
@@ -138,8 +142,15 @@ def recompute_madrasas(madrasa_ids: Collection[int]) -> None:
             }
             for (year, manual, madrasa_id, region_id, sex), users in people.items()
         ]
+        # Delete, then insert-or-update: two transactions making one madrasa again at once
+        # (two teachers enrolling students) must not collide on the primary keys.
         for start in range(0, len(rows), 1000):
-            db.session.execute(ClassStudentsKept.__table__.insert(), rows[start : start + 1000])
+            statement = upsert(ClassStudentsKept).values(rows[start : start + 1000])
+            db.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=_KEPT_KEY, set_={"students": statement.excluded.students}
+                )
+            )
 
 
 def places_key(places: Iterable[tuple[int, int]]) -> str:
@@ -189,7 +200,13 @@ def recompute_people(user_ids: Collection[int] | None) -> None:
                 for madrasa_id, region_id in where
             )
         for start in range(0, len(rows), 1000):
-            db.session.execute(movers.__table__.insert(), rows[start : start + 1000])
+            statement = upsert(movers).values(rows[start : start + 1000])
+            db.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=_MOVER_KEY,
+                    set_={"sex": statement.excluded.sex, "places": statement.excluded.places},
+                )
+            )
         _recount_overlaps(None if ids is None else touched)
 
 
@@ -213,9 +230,10 @@ def _recount_overlaps(keys: Collection[tuple[int, str, str, str]] | None) -> Non
                 tuple_(overlap.year, overlap.manual, overlap.sex, overlap.places).in_(chunk)
             )
         )
+        statement = upsert(overlap).from_select(names, counted.where(tuple_(*columns).in_(chunk)))
         db.session.execute(
-            overlap.__table__.insert().from_select(
-                names, counted.where(tuple_(*columns).in_(chunk))
+            statement.on_conflict_do_update(
+                index_elements=_OVERLAP_KEY, set_={"students": statement.excluded.students}
             )
         )
 
