@@ -2492,6 +2492,15 @@ def rebuild_students_reached(db: Any) -> None:
     db.session.commit()
 
 
+def rebuild_item_statistics(db: Any) -> None:
+    """The item analysis's kept counts (``quizzes.statistics``): the bulk load wrote the
+    attempts and answers without the session listener that keeps them."""
+    from quizzes.statistics import rebuild_all
+
+    print(f"  {rebuild_all()} quizzes")
+    db.session.commit()
+
+
 def analyze(db: Any) -> None:
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -2619,6 +2628,8 @@ def main() -> None:
             rebuild_attendance_totals(db)
         with phases("students reached"):
             rebuild_students_reached(db)
+        with phases("item-analysis counts"):
+            rebuild_item_statistics(db)
         with phases("analyze"):
             analyze(db)
         report(db, phases, url)

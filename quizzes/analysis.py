@@ -15,12 +15,12 @@ https://docs.moodle.org/dev/Quiz_statistics_calculations) and its implementation
 
 * only graded attempts count, and only each learner's first one (Moodle's default: later
   attempts do not satisfy the assumptions of item analysis);
-* every sum is computed by the database in one pass over the answers: ``GROUP BY`` per
-  question version and per item, and the distributions of item marks, of rest-of-test marks
-  and of test totals (marks take few distinct values, so these are a few rows each). The
-  sorted pairing of the discriminative efficiency and the median are exact merges of those
-  distributions, so the number of statements is fixed whatever the number of attempts, and
-  no answer row is loaded into Python.
+* every sum comes from counts kept as attempts are graded (``quizzes.statistics``): the
+  counted answers grouped per question version, place, fraction, mark, rest-of-test mark
+  and choice response, and the distribution of test totals (marks take few distinct
+  values, so these are a few rows each). The sorted pairing of the discriminative
+  efficiency and the median are exact merges of those distributions, so the number of
+  statements is fixed whatever the number of attempts, and no answer row is read.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, Integer, Text, and_, case, func, literal, select, union_all
+from sqlalchemy import Float, Integer, Text, case, func, literal, select, union_all
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -44,10 +44,19 @@ from curriculum import api as curriculum
 from lms.config import LANGUAGES
 from lms.errors import Invalid
 from lms.extensions import db
-from quizzes.models import GRADED, Answer, Attempt, Question, QuestionBank, QuestionVersion, Quiz
+from quizzes.models import (
+    GRADED,
+    Answer,
+    Attempt,
+    ItemStatistics,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    Quiz,
+    TotalStatistics,
+)
+from quizzes.statistics import CHOICE_TYPES, counted_answer
 
-#: Question types whose responses pick among the version's answers (distractor analysis).
-CHOICE_TYPES = frozenset({"multichoice", "truefalse"})
 #: Default gap in facility points between two languages that flags a translation.
 DEFAULT_FACILITY_GAP = 20.0
 
@@ -152,12 +161,6 @@ class TranslationGap:
 # --- Shared SQL pieces ------------------------------------------------------------------
 
 
-def _counted() -> ColumnElement[bool]:
-    """Answers that take part in the statistics: graded, and worth something (a
-    description has no mark and would only add zero-variance noise)."""
-    return and_(Answer.fraction.is_not(None), Answer.mark.is_not(None), Answer.max_mark > 0)
-
-
 def _first_attempts(*conditions: ColumnElement[bool]) -> Any:
     """Each learner's first graded attempt per quiz (Moodle's default for statistics).
 
@@ -188,45 +191,7 @@ def _sample_variance(n: int, total: float, squares: float) -> float | None:
 
 def analyse(quiz: Quiz) -> Analysis:
     """Item and test statistics of ``quiz``; a fixed number of statements (see module)."""
-    first = _first_attempts(Attempt.quiz_id == quiz.id)
-    # An attempt's total is its score (the sum of its answers' marks, kept on the attempt
-    # when it is graded), so the rest-of-test mark needs no second pass over the answers.
-    totals = (
-        select(
-            Attempt.id.label("attempt_id"),
-            Attempt.score.label("total"),
-            Attempt.max_score.label("max_total"),
-        )
-        .join(first, first.c.attempt_id == Attempt.id)
-        .cte("totals")
-    )
-    scored = (
-        select(
-            Answer.attempt_id.label("attempt_id"),
-            Answer.question_version_id.label("v"),
-            Answer.position.label("position"),
-            Answer.fraction.label("f"),
-            Answer.mark.label("x"),
-            (totals.c.total - Answer.mark).label("r"),
-            # Responses of choice questions as text (PostgreSQL's ``json`` type has no
-            # equality to group by), for the distractor analysis; free-text answers would
-            # make as many groups as answers.
-            case((QuestionVersion.qtype.in_(CHOICE_TYPES), 1), else_=0).label("choice"),
-            case((QuestionVersion.qtype.in_(CHOICE_TYPES), sql_cast(Answer.response, Text))).label(
-                "response"
-            ),
-            # The "item" of Cronbach's alpha: Moodle's slot. Without shuffling, a place in
-            # the attempt is a slot (a random one included); shuffled, the question is.
-            (QuestionVersion.question_id if quiz.shuffle_questions else Answer.position).label(
-                "item"
-            ),
-        )
-        .join(totals, totals.c.attempt_id == Answer.attempt_id)
-        .join(QuestionVersion, QuestionVersion.id == Answer.question_version_id)
-        .where(_counted())
-        .cte("scored")
-    )
-    parts = _aggregates(scored, totals)
+    parts = _aggregates(quiz)
     quiz_stats = _test_statistics(parts)
     if not parts.versions:
         return Analysis(quiz=quiz_stats, items=[])
@@ -322,28 +287,45 @@ class _Aggregates:
     responses: dict[int, list[tuple[Any, int]]] = field(default_factory=dict)
 
 
-def _aggregates(scored: Any, totals: Any) -> _Aggregates:
-    """Every sum and distribution the statistics need, from one statement.
+def _aggregates(quiz: Quiz) -> _Aggregates:
+    """Every sum and distribution the statistics need, from one statement over the kept
+    counts (``quizzes.statistics``).
 
-    The answers are grouped by (version, item, fraction, mark, rest-of-test mark, and the
-    response of a choice question): marks take few distinct values, so a million answers
-    make a few thousand groups, from which every sum, both distributions of a version and
-    the response counts follow exactly. The distribution of test totals comes from the
-    attempts, in the same statement (UNION ALL); ``kind`` tells the two apart.
+    The counted answers are kept grouped by (version, place, fraction, mark, rest-of-test
+    mark, and the response of a choice question): marks take few distinct values, so a
+    million answers make a few thousand groups, from which every sum, both distributions
+    of a version and the response counts follow exactly. The "item" of Cronbach's alpha is
+    Moodle's slot: without shuffling, a place in the attempt is a slot (a random one
+    included); shuffled, the question is. The distribution of test totals comes from the
+    kept totals, in the same statement (UNION ALL); ``kind`` tells the two apart.
     """
-    c = scored.c
-    joint = select(
-        literal("answers").label("kind"),
-        c.v,
-        c.item,
-        c.choice,
-        c.f,
-        c.x,
-        c.r,
-        c.response.label("txt"),
-        func.min(c.position).label("position"),
-        func.count().label("n"),
-    ).group_by(c.v, c.item, c.choice, c.f, c.x, c.r, c.response)
+    kept, totals = ItemStatistics, TotalStatistics
+    item = kept.question_id if quiz.shuffle_questions else kept.position
+    choice = case((kept.choice, 1), else_=0)
+    joint = (
+        select(
+            literal("answers").label("kind"),
+            kept.question_version_id.label("v"),
+            item.label("item"),
+            choice.label("choice"),
+            kept.fraction.label("f"),
+            kept.mark.label("x"),
+            kept.rest.label("r"),
+            kept.response.label("txt"),
+            func.min(kept.position).label("position"),
+            func.sum(kept.answers).label("n"),
+        )
+        .where(kept.quiz_id == quiz.id)
+        .group_by(
+            kept.question_version_id,
+            item,
+            choice,
+            kept.fraction,
+            kept.mark,
+            kept.rest,
+            kept.response,
+        )
+    )
     none_int = sql_cast(literal(None), Integer())
     distribution = select(
         literal("totals").label("kind"),
@@ -351,12 +333,12 @@ def _aggregates(scored: Any, totals: Any) -> _Aggregates:
         none_int,
         none_int,
         sql_cast(literal(None), Float()),
-        sql_cast(totals.c.total, Float()),
-        sql_cast(totals.c.max_total, Float()),
+        sql_cast(totals.score, Float()),
+        sql_cast(totals.max_score, Float()),
         sql_cast(literal(None), Text()),
         none_int,
-        func.count(),
-    ).group_by(totals.c.total, totals.c.max_total)
+        totals.attempts,
+    ).where(totals.quiz_id == quiz.id)
     found = _Aggregates()
     items: dict[Any, list[float]] = {}
     for row in db.session.execute(union_all(joint, distribution)):
@@ -388,7 +370,7 @@ def _aggregates(scored: Any, totals: Any) -> _Aggregates:
         item[2] += x * x * n
         if row.choice:
             try:
-                value = None if row.txt is None else json.loads(row.txt)
+                value = json.loads(row.txt) if row.txt else None
             except ValueError:
                 value = row.txt
             found.responses.setdefault(row.v, []).append((value, n))
@@ -616,7 +598,7 @@ def translation_gaps(analysis: Analysis, *, threshold: float | None = None) -> l
         .join(QuestionVersion, QuestionVersion.id == Answer.question_version_id)
         .join(Question, Question.id == QuestionVersion.question_id)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .where(group_key.in_(groups), _counted())
+        .where(group_key.in_(groups), counted_answer())
         .group_by(
             group_key,
             QuestionBank.manual_slug,

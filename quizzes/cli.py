@@ -13,6 +13,22 @@ def group() -> None:
     """Question banks, quizzes and results."""
 
 
+@group.command("rebuild-statistics")
+@with_appcontext
+def rebuild_statistics_command() -> None:
+    """Count the answers the item analysis reads again, from every graded attempt.
+
+    The application keeps the counts up to date itself; run this after writing attempts or
+    answers around it (plain SQL, a bulk load), as with ``lms cache clear``.
+    """
+    from lms.extensions import db
+    from quizzes.statistics import rebuild_all
+
+    quizzes = rebuild_all()
+    db.session.commit()
+    click.echo(f"Item-analysis counts made again for {quizzes} quizzes.")
+
+
 @group.command("banks")
 @with_appcontext
 def banks_command() -> None:

@@ -221,3 +221,47 @@ class Answer(db.Model):
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
     question_version: Mapped[QuestionVersion] = relationship()
+
+
+class ItemStatistics(db.Model):
+    """Kept sums for item analysis: how many counted answers of a quiz share one question
+    version, place, fraction, mark, rest-of-test mark and (for choice questions) response.
+
+    Derived data, kept by ``quizzes.statistics`` in the same transaction as the attempts and
+    answers they come from (each learner's first graded attempt counts, as in Moodle), so
+    the item analysis of a quiz with a million answers reads a few thousand rows.
+    ``lms quizzes rebuild-statistics`` makes them again.
+    """
+
+    __tablename__ = "quizzes_item_stats"
+
+    quiz_id: Mapped[int] = mapped_column(
+        ForeignKey("quizzes_quiz.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_version_id: Mapped[int] = mapped_column(
+        ForeignKey("quizzes_question_version.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    fraction: Mapped[float] = mapped_column(primary_key=True)
+    mark: Mapped[float] = mapped_column(primary_key=True)
+    #: The attempt's score less this mark (the rest-of-test mark).
+    rest: Mapped[float] = mapped_column(primary_key=True)
+    #: A choice question's response as JSON text; "" for other questions (and no response).
+    response: Mapped[str] = mapped_column(Text, primary_key=True)
+    question_id: Mapped[int]
+    choice: Mapped[bool]
+    answers: Mapped[int] = mapped_column(default=0)
+
+
+class TotalStatistics(db.Model):
+    """Kept distribution of test totals: how many counted attempts of a quiz had one score
+    out of one maximum (see ``ItemStatistics``)."""
+
+    __tablename__ = "quizzes_total_stats"
+
+    quiz_id: Mapped[int] = mapped_column(
+        ForeignKey("quizzes_quiz.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[float] = mapped_column(primary_key=True)
+    max_score: Mapped[float] = mapped_column(primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)

@@ -12,7 +12,10 @@ from flask_babel import lazy_gettext as _l
 from lms import hookimpl
 from lms.accounts.roles import EDITOR, PARTICIPANT, STUDENT, TEACHER, TRAINER
 from lms.plugins import CohortSection, CompletionRule, NavItem, Permission, ProgressItem
-from quizzes import models  # noqa: F401  (its tables belong to the one Alembic history)
+from quizzes import (
+    models,  # noqa: F401  (its tables belong to the one Alembic history)
+    statistics,  # noqa: F401  (its session listeners keep the item sums)
+)
 
 #: The plugin's own hooks (pluggy adds them before registering the plugin).
 HOOKSPECS = "quizzes.hookspecs"
