@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # Report figures are kept this many seconds (0: computed on every view); the cache is
     # Redis when CACHE_URL is set, else in the process.
     "REPORTS_CACHE_SECONDS": 600,
+    # Indicators a report page counts at once on PostgreSQL, each on its own connection
+    # (1: one after the other). SQLite always counts them one after the other.
+    "REPORTS_WORKERS": 2,
     "CACHE_URL": "",
     # The busiest pages are served again unchanged while the database has not changed
     # (see lms/pagecache.py). 0 turns it off.

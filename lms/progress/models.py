@@ -25,6 +25,8 @@ class ProgressRecord(db.Model):
         Index("ix_lms_progress_record_cohort", "cohort_id", "item_type"),
         # The newest record of a cohort (is its completion snapshot current?) from the index.
         Index("ix_lms_progress_record_cohort_newest", "cohort_id", "id"),
+        # The newest record of one item (a practice lesson's current scores) from the index.
+        Index("ix_lms_progress_record_item_newest", "item_type", "item_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
