@@ -43,6 +43,8 @@ CHOICE_TYPES = frozenset({"multichoice", "truefalse"})
 #: Learners (quiz, person) read in one statement at most.
 BATCH = 400
 _PENDING = "quizzes_stats_pending"
+#: The primary key of ``ItemStatistics``: what makes two counted answers one group.
+_ITEM_KEY = ("quiz_id", "question_version_id", "position", "fraction", "mark", "rest", "response")
 
 Pair = tuple[int, int]
 #: (quiz, version, place, fraction, mark, rest, response, question, choice) → answers, and
@@ -171,15 +173,7 @@ def apply(before: Counts, after: Counts) -> None:
         statement = upsert(ItemStatistics).values(item_rows[start : start + 500])
         db.session.execute(
             statement.on_conflict_do_update(
-                index_elements=[
-                    "quiz_id",
-                    "question_version_id",
-                    "position",
-                    "fraction",
-                    "mark",
-                    "rest",
-                    "response",
-                ],
+                index_elements=list(_ITEM_KEY),
                 set_={"answers": items.c.answers + statement.excluded.answers},
             )
         )
@@ -243,18 +237,7 @@ def rebuild_all() -> int:
     )
     db.session.execute(
         ItemStatistics.__table__.insert().from_select(
-            [
-                "quiz_id",
-                "question_version_id",
-                "position",
-                "fraction",
-                "mark",
-                "rest",
-                "response",
-                "question_id",
-                "choice",
-                "answers",
-            ],
+            [*_ITEM_KEY, "question_id", "choice", "answers"],
             select(*keys, func.count())
             .select_from(Answer)
             .join(first, first.c.attempt_id == Answer.attempt_id)

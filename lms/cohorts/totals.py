@@ -250,6 +250,21 @@ def rebuild_all() -> int:
 # --- keeping the figures current ------------------------------------------------------------
 
 
+def _madrasas_of(session: Session, people: Collection[int]) -> set[int]:
+    """The madrasas whose classes these people are in (in any role)."""
+    found: set[int] = set()
+    for ids in _batches(people):
+        found.update(
+            session.scalars(
+                select(Cohort.madrasa_id)
+                .join(Membership, Membership.cohort_id == Cohort.id)
+                .where(Membership.user_id.in_(ids), Cohort.madrasa_id.is_not(None))
+                .distinct()
+            )
+        )
+    return found
+
+
 def _noted(session: Session, key: str) -> set[int]:
     found: set[int] = session.info.setdefault(key, set())
     return found
@@ -299,15 +314,7 @@ def _note_what_leaves(session: Session, _context: Any, _instances: Any) -> None:
     madrasas, noted_people = _noted(session, _MADRASAS), _noted(session, _PEOPLE)
     noted_people.update(people)
     with session.no_autoflush:
-        for ids in _batches(people):
-            madrasas.update(
-                session.scalars(
-                    select(Cohort.madrasa_id)
-                    .join(Membership, Membership.cohort_id == Cohort.id)
-                    .where(Membership.user_id.in_(ids), Cohort.madrasa_id.is_not(None))
-                    .distinct()
-                )
-            )
+        madrasas.update(_madrasas_of(session, people))
         for ids in _batches(cohorts):
             madrasas.update(
                 session.scalars(
@@ -388,15 +395,7 @@ def _recompute_changed(session: Session) -> None:
                     .distinct()
                 )
             )
-        for ids in _batches(people):
-            madrasas.update(
-                session.scalars(
-                    select(Cohort.madrasa_id)
-                    .join(Membership, Membership.cohort_id == Cohort.id)
-                    .where(Membership.user_id.in_(ids), Cohort.madrasa_id.is_not(None))
-                    .distinct()
-                )
-            )
+        madrasas.update(_madrasas_of(session, people))
         recompute_madrasas(madrasas)
         recompute_people(people)
     finally:
