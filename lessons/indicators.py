@@ -147,7 +147,7 @@ def compute_sessions(filters: ReportFilters) -> Sequence[Table]:
     (``lessons.totals``, two statements over small tables); any other period from the
     sessions and marks themselves (two statements, one pass over the marks).
     """
-    years = _whole_years(filters)
+    years = filters.whole_years()
     if years is None:
         sessions, people, marks = _figures_from_marks(filters)
     else:
@@ -160,17 +160,6 @@ Figures = dict[tuple[str, str], Any]
 
 def _levels(region_id: Any, manual: str | None, kind: str) -> tuple[tuple[str, str], ...]:
     return (("region", str(region_id)), ("manual", manual or ""), ("kind", kind), ("total", ""))
-
-
-def _whole_years(filters: ReportFilters) -> tuple[int | None, int | None] | None:
-    """(first year, last year) when the period is whole calendar years (None: open);
-    None when it starts or ends inside a year."""
-    start, end = filters.start, filters.end
-    if start is not None and (start.month, start.day) != (1, 1):
-        return None
-    if end is not None and (end.month, end.day) != (12, 31):
-        return None
-    return (start.year if start else None, end.year if end else None)
 
 
 def _in_years(column: Any, first: int | None, last: int | None) -> Any:

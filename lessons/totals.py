@@ -48,14 +48,12 @@ from lessons.models import (
 )
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort
-from lms.db import upsert
+from lms.db import batches, upsert
 from lms.extensions import db
 
 #: The year of the rows that cover every year: per cohort and learner, and per cohort, the
 #: totals over all time (the report without dates reads them like one year's).
 ALL_YEARS = 0
-#: Cohorts made again in one go (bounds the size of each statement's IN list).
-BATCH = 400
 _SESSIONS = "lessons_totals_sessions"
 _COHORTS = "lessons_totals_cohorts"
 _REFRESHING = "lessons_totals_refreshing"
@@ -68,9 +66,8 @@ def _year(column: Any) -> Any:
 def recompute(cohort_ids: Iterable[int], *, count_rows: bool = True) -> None:
     """Make the kept totals of these cohorts again from their sessions and marks (and, with
     ``count_rows``, the rows per year of the learners concerned)."""
-    ids = sorted(set(cohort_ids))
-    for start in range(0, len(ids), BATCH):
-        _recompute_batch(ids[start : start + BATCH], count_rows=count_rows)
+    for ids in batches(sorted(set(cohort_ids))):
+        _recompute_batch(list(ids), count_rows=count_rows)
 
 
 def rebuild_all() -> int:
@@ -80,12 +77,6 @@ def rebuild_all() -> int:
     recompute(ids, count_rows=False)
     _count_rows_per_year(None)  # once for everyone, not per batch
     return len(ids)
-
-
-def _chunks(rows: list[dict[str, Any]], size: int = 1000) -> Iterable[list[dict[str, Any]]]:
-    """Bounded multi-row INSERTs (the databases cap the parameters of one statement)."""
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _recompute_batch(ids: list[int], *, count_rows: bool) -> None:
@@ -160,7 +151,7 @@ def _recompute_batch(ids: list[int], *, count_rows: bool) -> None:
         delete(LearnerYearAttendance).where(LearnerYearAttendance.cohort_id.in_(ids))
     )
     db.session.execute(delete(CohortYearTotals).where(CohortYearTotals.cohort_id.in_(ids)))
-    for chunk in _chunks(learners):
+    for chunk in batches(learners):
         statement = upsert(LearnerYearAttendance).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
@@ -174,7 +165,7 @@ def _recompute_batch(ids: list[int], *, count_rows: bool) -> None:
         {"cohort_id": cohort_id, "year": year, **values}
         for (cohort_id, year), values in totals.items()
     ]
-    for chunk in _chunks(rows):
+    for chunk in batches(rows):
         statement = upsert(CohortYearTotals).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
@@ -197,11 +188,8 @@ def _count_rows_per_year(people: Collection[int] | None) -> None:
     if people is None:
         db.session.execute(update(rows).values(year_rows=count))
         return
-    ids = sorted(people)
-    for start in range(0, len(ids), BATCH):
-        db.session.execute(
-            update(rows).where(rows.user_id.in_(ids[start : start + BATCH])).values(year_rows=count)
-        )
+    for ids in batches(sorted(people)):
+        db.session.execute(update(rows).where(rows.user_id.in_(ids)).values(year_rows=count))
 
 
 _TOTAL_COLUMNS = (
@@ -294,14 +282,11 @@ def _recompute_changed(session: Session) -> None:
 
 
 def _cohorts_of_sessions(session_ids: Collection[int]) -> set[int]:
-    ids = sorted(session_ids)
     found: set[int] = set()
-    for start in range(0, len(ids), BATCH):
+    for ids in batches(sorted(session_ids)):
         found.update(
             db.session.scalars(
-                select(TeachingSession.cohort_id)
-                .where(TeachingSession.id.in_(ids[start : start + BATCH]))
-                .distinct()
+                select(TeachingSession.cohort_id).where(TeachingSession.id.in_(ids)).distinct()
             )
         )
     return found

@@ -9,7 +9,8 @@ so it waits its turn instead of failing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
@@ -17,6 +18,10 @@ from sqlalchemy.orm import Session
 from lms.extensions import db
 
 _WROTE = "lms_wrote"
+#: Ids in one IN list, or rows in one multi-row INSERT (of a few columns), at most: the
+#: databases cap the parameters of one statement.
+BATCH = 400
+T = TypeVar("T")
 
 
 @event.listens_for(Session, "after_flush")
@@ -60,3 +65,10 @@ def upsert(model: Any) -> Any:
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     return dialect_insert(model)
+
+
+def batches(values: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    """``values`` in runs of at most ``size``, in their order (sort ids first, so that two
+    transactions touch the same rows in the same order)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -23,14 +23,15 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Text, and_, case, delete, event, func, select, tuple_
+from sqlalchemy import Text, and_, case, delete, event, func, inspect, select, tuple_
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from lms.db import upsert
+from lms.db import batches, upsert
 from lms.extensions import db
 from quizzes.models import (
     GRADED,
+    IN_PROGRESS,
     Answer,
     Attempt,
     ItemStatistics,
@@ -40,8 +41,6 @@ from quizzes.models import (
 
 #: Question types whose responses pick among the version's answers (distractor analysis).
 CHOICE_TYPES = frozenset({"multichoice", "truefalse"})
-#: Learners (quiz, person) read in one statement at most.
-BATCH = 400
 _PENDING = "quizzes_stats_pending"
 #: The primary key of ``ItemStatistics``: what makes two counted answers one group.
 _ITEM_KEY = ("quiz_id", "question_version_id", "position", "fraction", "mark", "rest", "response")
@@ -65,17 +64,11 @@ def _response_text() -> Any:
     return case((is_choice, func.coalesce(sql_cast(Answer.response, Text), "")), else_="")
 
 
-def _batches(pairs: Collection[Pair]) -> Iterable[list[Pair]]:
-    ordered = sorted(pairs)
-    for start in range(0, len(ordered), BATCH):
-        yield ordered[start : start + BATCH]
-
-
 def counts_of(pairs: Collection[Pair]) -> Counts:
     """What these learners count for now: their first graded attempt at each quiz."""
     items: dict[tuple[Any, ...], int] = defaultdict(int)
     totals: dict[tuple[Any, ...], int] = defaultdict(int)
-    for chunk in _batches(pairs):
+    for chunk in batches(sorted(pairs)):
         first: dict[Pair, tuple[int, int, float, float]] = {}
         for attempt_id, quiz_id, user_id, number, score, max_score in db.session.execute(
             select(
@@ -169,16 +162,16 @@ def apply(before: Counts, after: Counts) -> None:
                 {"quiz_id": key[0], "score": key[1], "max_score": key[2], "attempts": change}
             )
     items, totals = ItemStatistics.__table__, TotalStatistics.__table__
-    for start in range(0, len(item_rows), 500):
-        statement = upsert(ItemStatistics).values(item_rows[start : start + 500])
+    for chunk in batches(item_rows):
+        statement = upsert(ItemStatistics).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=list(_ITEM_KEY),
                 set_={"answers": items.c.answers + statement.excluded.answers},
             )
         )
-    for start in range(0, len(total_rows), 500):
-        statement = upsert(TotalStatistics).values(total_rows[start : start + 500])
+    for chunk in batches(total_rows):
+        statement = upsert(TotalStatistics).values(chunk)
         db.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["quiz_id", "score", "max_score"],
@@ -275,17 +268,28 @@ def _pairs_of(session: Session, objects: Iterable[Any]) -> set[Pair]:
                 pairs.add((attempt.quiz_id, attempt.user_id))
             elif obj.attempt_id is not None:
                 attempt_ids.add(obj.attempt_id)
-    ids = sorted(attempt_ids)
-    for start in range(0, len(ids), BATCH):
+    for ids in batches(sorted(attempt_ids)):
         pairs.update(
             (quiz_id, user_id)
             for quiz_id, user_id in session.execute(
-                select(Attempt.quiz_id, Attempt.user_id).where(
-                    Attempt.id.in_(ids[start : start + BATCH])
-                )
+                select(Attempt.quiz_id, Attempt.user_id).where(Attempt.id.in_(ids))
             )
         )
     return pairs
+
+
+def _staying_in_progress(session: Session, obj: Any) -> bool:
+    """An attempt (or an answer of one) that is in progress and stays so in this flush: it
+    counts for nothing before or after, so saving a page of answers, the commonest write of
+    all, costs the counts no statement. Judged from what is loaded only (no query)."""
+    attempt = obj
+    if isinstance(obj, Answer):
+        attempt = obj.__dict__.get("attempt")
+        if attempt is None and obj.attempt_id is not None:
+            attempt = session.identity_map.get(session.identity_key(Attempt, obj.attempt_id))
+    if attempt is None or attempt.__dict__.get("status") != IN_PROGRESS:
+        return False
+    return not inspect(attempt).attrs.status.history.has_changes()
 
 
 @event.listens_for(Session, "before_flush")
@@ -295,7 +299,7 @@ def _read_before(session: Session, _context: Any, _instances: Any) -> None:
     changed = [
         obj
         for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, (Attempt, Answer))
+        if isinstance(obj, (Attempt, Answer)) and not _staying_in_progress(session, obj)
     ]
     if not changed:
         return

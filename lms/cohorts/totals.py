@@ -29,7 +29,7 @@ made around the application are not seen: ``lms cohorts rebuild-totals`` makes t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -48,7 +48,7 @@ from lms.cohorts.models import (
     Cohort,
     Membership,
 )
-from lms.db import upsert
+from lms.db import batches, upsert
 from lms.extensions import db
 from lms.organisations.models import Madrasa
 
@@ -56,8 +56,6 @@ from lms.organisations.models import Madrasa
 ALL_YEARS = 0
 #: The manual of the rows that cover every manual.
 EVERY_MANUAL = "*"
-#: Ids made again in one statement at most (bounds each IN list).
-BATCH = 400
 #: Cohort attributes that move a class's students to other figures.
 _PLACING = (
     "kind",
@@ -89,10 +87,8 @@ def years_of(starts_on: date | None, ends_on: date | None) -> list[int]:
     return [ALL_YEARS, *range(starts_on.year, last + 1)]
 
 
-def _batches(ids: Collection[int]) -> Iterator[list[int]]:
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), BATCH):
-        yield ordered[start : start + BATCH]
+def _batches(ids: Collection[int]) -> Iterator[Sequence[int]]:
+    return batches(sorted(ids))
 
 
 def _student_places(*condition: Any) -> Iterable[Any]:
@@ -144,8 +140,8 @@ def recompute_madrasas(madrasa_ids: Collection[int]) -> None:
         ]
         # Delete, then insert-or-update: two transactions making one madrasa again at once
         # (two teachers enrolling students) must not collide on the primary keys.
-        for start in range(0, len(rows), 1000):
-            statement = upsert(ClassStudentsKept).values(rows[start : start + 1000])
+        for chunk in batches(rows):
+            statement = upsert(ClassStudentsKept).values(chunk)
             db.session.execute(
                 statement.on_conflict_do_update(
                     index_elements=_KEPT_KEY, set_={"students": statement.excluded.students}
@@ -161,8 +157,8 @@ def places_key(places: Iterable[tuple[int, int]]) -> str:
 def recompute_people(user_ids: Collection[int] | None) -> None:
     """Make the mover rows of these people (everyone's with None) again, and the overlap
     counts of every set of places they had or have."""
-    batches: Iterable[list[int] | None] = [None] if user_ids is None else _batches(user_ids)
-    for ids in batches:
+    runs: Iterable[Sequence[int] | None] = [None] if user_ids is None else _batches(user_ids)
+    for ids in runs:
         movers = ClassStudentMover
         mine = () if ids is None else (movers.user_id.in_(ids),)
         touched: set[tuple[int, str, str, str]] = {
@@ -199,8 +195,8 @@ def recompute_people(user_ids: Collection[int] | None) -> None:
                 }
                 for madrasa_id, region_id in where
             )
-        for start in range(0, len(rows), 1000):
-            statement = upsert(movers).values(rows[start : start + 1000])
+        for chunk in batches(rows):
+            statement = upsert(movers).values(chunk)
             db.session.execute(
                 statement.on_conflict_do_update(
                     index_elements=_MOVER_KEY,
@@ -222,9 +218,7 @@ def _recount_overlaps(keys: Collection[tuple[int, str, str, str]] | None) -> Non
         db.session.execute(delete(overlap))
         db.session.execute(overlap.__table__.insert().from_select(names, counted))
         return
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), BATCH):
-        chunk = ordered[start : start + BATCH]
+    for chunk in batches(sorted(keys)):
         db.session.execute(
             delete(overlap).where(
                 tuple_(overlap.year, overlap.manual, overlap.sex, overlap.places).in_(chunk)

@@ -434,17 +434,10 @@ def _students_from_kept(filters: ReportFilters) -> tuple[Counts, Counts, Counter
 def _one_whole_year(filters: ReportFilters) -> int | None:
     """The period's year when it is one whole calendar year, ``ALL_YEARS`` without dates,
     else None."""
-    start, end = filters.start, filters.end
-    if start is None and end is None:
-        return ALL_YEARS
-    if (
-        start is not None
-        and end is not None
-        and start == date(start.year, 1, 1)
-        and end == date(start.year, 12, 31)
-    ):
-        return start.year
-    return None
+    years = filters.whole_years()
+    if years is None or years[0] != years[1]:
+        return None
+    return ALL_YEARS if years[0] is None else years[0]
 
 
 def _students_first_seen(cohorts: Any) -> Select[Any]:

@@ -273,6 +273,16 @@ class ReportFilters:
 
     # -- the period ------------------------------------------------------------------------
 
+    def whole_years(self) -> tuple[int | None, int | None] | None:
+        """(first year, last year) when the period is whole calendar years (None: open at
+        that end), else None (it starts or ends inside a year). Kept totals are per year."""
+        start, end = self.start, self.end
+        if start is not None and (start.month, start.day) != (1, 1):
+            return None
+        if end is not None and (end.month, end.day) != (12, 31):
+            return None
+        return (start.year if start else None, end.year if end else None)
+
     def on_dates(self, column: Any) -> ColumnElement[bool]:
         """WHERE clause for a ``date`` column inside the period."""
         clauses: list[ColumnElement[bool]] = []

@@ -19,8 +19,8 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from lms import cache
+from lms.db import is_sqlite
 from lms.errors import Invalid, NotFound
-from lms.extensions import db
 from lms.reports.indicators import (
     Chart,
     Column,
@@ -108,7 +108,7 @@ def _workers(filters: ReportFilters) -> int:
     database has one connection) and outside a request."""
     if filters.background or not has_request_context():
         return 1
-    if db.engine.dialect.name != "postgresql":
+    if is_sqlite():
         return 1
     return max(1, int(current_app.config.get("REPORTS_WORKERS") or 1))
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from lessons import indicators, sessions
+from lessons import sessions
 from lessons.indicators import SESSIONS_ID
 from lessons.models import TeachingSession
 from lms.accounts.roles import STUDENT
 from lms.extensions import db
+from lms.reports.indicators import ReportFilters
 from tests import factories
 from tests.lessons.test_indicators import _python_attendance, world  # noqa: F401  (fixture)
 from tests.reports import tables
@@ -30,7 +31,7 @@ PERIODS = (
 def _from_marks(monkeypatch: pytest.MonkeyPatch, user: Any, **args: Any) -> dict[str, Any]:
     """The tables computed from the marks themselves, whatever the period."""
     with monkeypatch.context() as patch:
-        patch.setattr(indicators, "_whole_years", lambda _filters: None)
+        patch.setattr(ReportFilters, "whole_years", lambda _filters: None)
         return tables(SESSIONS_ID, user, **args)
 
 

@@ -11,6 +11,7 @@ from lms.extensions import db
 from quizzes import analysis, attempts
 from quizzes.models import (
     GRADED,
+    IN_PROGRESS,
     NEEDS_GRADING,
     Answer,
     Attempt,
@@ -169,3 +170,25 @@ def test_the_migration_makes_the_counts_of_attempts_graded_before_it(app):
     finally:
         upgrade()
     assert _kept() == kept
+
+
+def test_saving_answers_of_an_attempt_in_progress_costs_the_counts_nothing(app):
+    """The commonest write of all (a page of answers saved) reads and writes no count."""
+    from tests.reports import count_statements
+
+    teacher = factories.user()
+    cohort, people = _class(1, teacher)
+    choice = _question("multichoice", MC, name="Soap")
+    quiz = _quiz(cohort, [choice])
+    attempt = _attempt(quiz, people[0].id, [(choice, None, None)], status=IN_PROGRESS)
+    db.session.commit()
+    assert attempt.status == IN_PROGRESS  # loaded, as the service's own check loads it
+    answer = attempt.answers[0]
+    answer.response = [1]
+    with count_statements(app) as statements:
+        db.session.flush()
+    assert len(statements) == 1 and statements[0].startswith("UPDATE quizzes_answer")
+    # Submitting and grading it does count.
+    attempt.status, answer.fraction, answer.mark, attempt.score = GRADED, 0.0, 0.0, 0.0
+    db.session.commit()
+    assert _kept()[1] == [(quiz.id, 0.0, 1.0, 1)]
